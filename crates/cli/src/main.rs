@@ -1,0 +1,77 @@
+//! The `cadre` binary: parses arguments and hands each subcommand to the crate that owns it.
+//! No behaviour lives here beyond wiring and presentation.
+
+mod cli_env;
+mod commands;
+
+use clap::{CommandFactory, Parser, Subcommand};
+use std::process::ExitCode;
+
+/// The version line: the crate version and the commit it was built from.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("CADRE_GIT_COMMIT"), ")");
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cadre",
+    version = VERSION,
+    about = "A terminal coding agent: runs models with sandboxed tools, teams of agents and cited research",
+    long_about = None,
+    propagate_version = true,
+)]
+struct Cli {
+    /// Override a configuration value: `-c model="gpt-5"` (dotted path; the value is parsed as
+    /// TOML, else taken as a string). May be repeated.
+    #[arg(short = 'c', long = "config", global = true, value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a task non-interactively and print what the agent does.
+    Exec(commands::exec::ExecArgs),
+    /// Show the effective configuration, whether the provider answers, and what the sandbox
+    /// supports on this machine.
+    Doctor(commands::doctor::DoctorArgs),
+    /// Run any command under a security profile.
+    Sandbox(commands::sandbox::SandboxArgs),
+    /// Inspect the command policy.
+    Policy(commands::policy::PolicyArgs),
+    /// Verify and read the audit log.
+    Audit(commands::audit::AuditArgs),
+    /// Research a question across sources and write a cited report.
+    DeepResearch(commands::research::ResearchArgs),
+    /// Print shell completions.
+    Completion(commands::completion::CompletionArgs),
+}
+
+fn main() -> ExitCode {
+    let mut raw = std::env::args_os();
+    if raw.nth(1).is_some_and(|a| a == cadre_sandbox::LAUNCHER_SUBCOMMAND) {
+        cadre_sandbox::launcher_main(raw.collect());
+    }
+    let cli = Cli::parse();
+    let env = cli_env::CliEnv::new(cli.overrides);
+    let result = match cli.command {
+        None => {
+            let _ = Cli::command().print_help();
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Exec(args)) => commands::exec::run(args, &env),
+        Some(Command::Doctor(args)) => commands::doctor::run(args, &env),
+        Some(Command::Sandbox(args)) => commands::sandbox::run(args, &env),
+        Some(Command::Policy(args)) => commands::policy::run(args, &env),
+        Some(Command::Audit(args)) => commands::audit::run(args, &env),
+        Some(Command::DeepResearch(args)) => commands::research::run(args, &env),
+        Some(Command::Completion(args)) => commands::completion::run(args, Cli::command()),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            commands::report_error(&err);
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Fixture web server (being written).
