@@ -3,12 +3,18 @@
 
 mod cli_env;
 mod commands;
+mod render;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// The version line: the crate version and the commit it was built from.
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("CADRE_GIT_COMMIT"), ")");
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("CADRE_GIT_COMMIT"),
+    ")"
+);
 
 #[derive(Debug, Parser)]
 #[command(
@@ -49,7 +55,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let mut raw = std::env::args_os();
-    if raw.nth(1).is_some_and(|a| a == cadre_sandbox::LAUNCHER_SUBCOMMAND) {
+    if raw
+        .nth(1)
+        .is_some_and(|a| a == cadre_sandbox::LAUNCHER_SUBCOMMAND)
+    {
         cadre_sandbox::launcher_main(raw.collect());
     }
     let cli = Cli::parse();

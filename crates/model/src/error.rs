@@ -3,9 +3,13 @@
 pub enum ModelError {
     #[error("the provider rejected the credentials (HTTP 401){hint}")]
     Unauthorized { hint: String },
-    #[error("model `{model}` was not found at {url} (HTTP 404); check `model` and the provider's base_url")]
+    #[error(
+        "model `{model}` was not found at {url} (HTTP 404); check `model` and the provider's base_url"
+    )]
     ModelNotFound { model: String, url: String },
-    #[error("the conversation is longer than the model's context window: {message}. Start a new session or use a model with a larger context")]
+    #[error(
+        "the conversation is longer than the model's context window: {message}. Start a new session or use a model with a larger context"
+    )]
     ContextLengthExceeded { message: String },
     #[error("the provider sent a malformed stream: {0}")]
     MalformedStream(String),

@@ -111,7 +111,10 @@ mod tests {
     fn retry_after_ms_wins_over_retry_after() {
         let mut headers = HeaderMap::new();
         headers.insert("retry-after", HeaderValue::from_static("7"));
-        assert_eq!(server_requested_delay(&headers), Some(Duration::from_secs(7)));
+        assert_eq!(
+            server_requested_delay(&headers),
+            Some(Duration::from_secs(7))
+        );
         headers.insert("retry-after-ms", HeaderValue::from_static("250"));
         assert_eq!(
             server_requested_delay(&headers),

@@ -178,10 +178,7 @@ mod tests {
 
     #[test]
     fn final_event_without_blank_line_is_dispatched_but_a_partial_line_is_not() {
-        assert_eq!(
-            parse_all(&[b"data: [DONE]\n"]),
-            vec![event(None, "[DONE]")]
-        );
+        assert_eq!(parse_all(&[b"data: [DONE]\n"]), vec![event(None, "[DONE]")]);
         assert_eq!(parse_all(&[b"data: {\"trunc"]), vec![]);
     }
 

@@ -45,7 +45,9 @@ impl SecurityProfile {
     pub fn allows_workspace_writes(self) -> bool {
         matches!(
             self,
-            SecurityProfile::WorkspaceWrite | SecurityProfile::WorkspaceNet | SecurityProfile::Trusted
+            SecurityProfile::WorkspaceWrite
+                | SecurityProfile::WorkspaceNet
+                | SecurityProfile::Trusted
         )
     }
 

@@ -3,7 +3,7 @@
 
 use crate::{Sandbox, SandboxError};
 use cadre_protocol::SecurityProfile;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -54,39 +54,101 @@ impl CommandOutput {
     }
 }
 
+/// A temp dir private to one command: created before it starts, removed after it ends.
+#[derive(Debug)]
+pub(crate) struct PrivateTmp {
+    path: PathBuf,
+}
+
+impl PrivateTmp {
+    fn create() -> Result<Self, SandboxError> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let path = std::env::temp_dir().join(format!(
+            "cadre-sandbox-{}-{nanos:x}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&path)?;
+        Ok(PrivateTmp { path })
+    }
+}
+
+impl Drop for PrivateTmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Builds the process for `argv` (through the launcher unless the profile is `trusted`) with the
+/// scrubbed environment, its private temp dir and the proxy variables.
+pub(crate) fn prepare(
+    sandbox: &Sandbox,
+    argv: &[String],
+    cwd: &Path,
+) -> Result<(std::process::Command, Option<PrivateTmp>), SandboxError> {
+    let policy = sandbox.policy();
+    let (program, args) = argv.split_first().ok_or(SandboxError::EmptyCommand)?;
+    let mut env = policy.env.apply(std::env::vars());
+    if policy.profile == SecurityProfile::Trusted {
+        let mut command = std::process::Command::new(program);
+        command.args(args).current_dir(cwd).env_clear().envs(env);
+        return Ok((command, None));
+    }
+    let launcher = sandbox
+        .launcher()
+        .ok_or_else(|| SandboxError::Unsupported {
+            profile: policy.profile.to_string(),
+            reason: "no launcher binary is configured to apply it".into(),
+        })?;
+    let tmp = PrivateTmp::create()?;
+    for name in ["TMPDIR", "TMP", "TEMP"] {
+        env.insert(name.into(), tmp.path.to_string_lossy().into_owned());
+    }
+    let policy_json = serde_json::to_string(policy).expect("policy serialises");
+    let mut command = std::process::Command::new(launcher);
+    command
+        .arg(LAUNCHER_SUBCOMMAND)
+        .arg("--policy")
+        .arg(policy_json)
+        .arg("--tmpdir")
+        .arg(&tmp.path);
+    if let Some(proxy) = sandbox.proxy() {
+        for name in ["NO_PROXY", "no_proxy"] {
+            env.remove(name);
+        }
+        for name in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"] {
+            env.insert(name.into(), proxy.url());
+        }
+        command.arg("--proxy-port").arg(proxy.port().to_string());
+    }
+    command
+        .arg("--")
+        .arg(program)
+        .args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .envs(env);
+    Ok((command, Some(tmp)))
+}
+
 pub(crate) async fn run(
     sandbox: &Sandbox,
     request: CommandRequest,
     cancel: CancellationToken,
     on_output: Option<UnboundedSender<OutputChunk>>,
 ) -> Result<CommandOutput, SandboxError> {
-    let policy = sandbox.policy();
-    let (program, args) = request.argv.split_first().ok_or(SandboxError::EmptyCommand)?;
-    let mut command = if policy.profile == SecurityProfile::Trusted {
-        let mut c = Command::new(program);
-        c.args(args);
-        c
-    } else {
-        let launcher = sandbox
-            .launcher()
-            .ok_or_else(|| SandboxError::Unsupported {
-                profile: policy.profile.to_string(),
-                reason: "no launcher binary is configured to apply it".into(),
-            })?;
-        let policy_json = serde_json::to_string(policy).expect("policy serialises");
-        let mut c = Command::new(launcher);
-        c.arg(LAUNCHER_SUBCOMMAND)
-            .arg("--policy")
-            .arg(policy_json)
-            .arg("--")
-            .arg(program)
-            .args(args);
-        c
-    };
+    let (std_command, _private_tmp) = prepare(sandbox, &request.argv, &request.cwd)?;
+    let program = request.argv.first().cloned().unwrap_or_default();
+    let mut command = Command::from(std_command);
     command
-        .current_dir(&request.cwd)
-        .env_clear()
-        .envs(policy.env.apply(std::env::vars()))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -95,10 +157,9 @@ pub(crate) async fn run(
     command.process_group(0);
 
     let started = Instant::now();
-    let mut child = command.spawn().map_err(|source| SandboxError::Spawn {
-        program: program.clone(),
-        source,
-    })?;
+    let mut child = command
+        .spawn()
+        .map_err(|source| SandboxError::Spawn { program, source })?;
     let pid = child.id();
     let aggregated = Arc::new(Mutex::new(Vec::new()));
     let stdout_task = tokio::spawn(pump(
@@ -188,6 +249,38 @@ async fn pump(
         }
     }
     own
+}
+
+/// Runs `argv` with the terminal's stdin, stdout and stderr, waiting for it to finish. Cadre
+/// ignores SIGINT and SIGQUIT meanwhile so that Ctrl-C reaches the command alone.
+pub(crate) fn run_interactive(
+    sandbox: &Sandbox,
+    argv: &[String],
+    cwd: &Path,
+) -> Result<std::process::ExitStatus, SandboxError> {
+    let (mut command, _private_tmp) = prepare(sandbox, argv, cwd)?;
+    let program = argv.first().cloned().unwrap_or_default();
+    let mut child = command
+        .spawn()
+        .map_err(|source| SandboxError::Spawn { program, source })?;
+    #[cfg(unix)]
+    let previous = {
+        // SAFETY: signal(2) with SIG_IGN and valid signal numbers; restored below.
+        unsafe {
+            (
+                libc::signal(libc::SIGINT, libc::SIG_IGN),
+                libc::signal(libc::SIGQUIT, libc::SIG_IGN),
+            )
+        }
+    };
+    let status = child.wait();
+    #[cfg(unix)]
+    // SAFETY: restores the dispositions saved above.
+    unsafe {
+        libc::signal(libc::SIGINT, previous.0);
+        libc::signal(libc::SIGQUIT, previous.1);
+    }
+    Ok(status?)
 }
 
 fn kill_group(pid: Option<u32>) {

@@ -2,22 +2,55 @@
 //!
 //! It owns the profiles' meaning (which roots are writable, whether the network is reachable and
 //! through which proxy), the environment scrubbing, the Linux enforcement (Landlock, seccomp,
-//! namespaces) and the launcher that applies a policy before `exec`ing the command. It knows
-//! nothing about models, tools or sessions: callers hand it an argv and a policy and get back a
-//! finished process.
+//! mount and user namespaces, capabilities), the allowlisting network proxy and the launcher that
+//! applies a policy before `exec`ing the command. It knows nothing about models, tools or
+//! sessions: callers hand it an argv and a policy and get back a finished process.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), cadre_sandbox::SandboxError> {
+//! use cadre_sandbox::{CommandRequest, Sandbox, SandboxPolicy};
+//! use cadre_protocol::SecurityProfile;
+//! let policy = SandboxPolicy::new(SecurityProfile::WorkspaceWrite, "/src/project");
+//! // The launcher is the cadre binary, which dispatches `__sandbox-exec` to `launcher_main`.
+//! let sandbox = Sandbox::new(policy, Some(std::env::current_exe()?))?;
+//! let request = CommandRequest {
+//!     argv: vec!["cargo".into(), "test".into()],
+//!     cwd: "/src/project".into(),
+//!     timeout: None,
+//! };
+//! let output = sandbox.run(request, Default::default(), None).await?;
+//! # Ok(()) }
+//! ```
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+#[cfg(target_os = "linux")]
+mod capabilities;
+#[cfg(target_os = "linux")]
+mod enforce;
 mod env_policy;
 mod error;
 mod exec;
+#[cfg(target_os = "linux")]
+mod landlock_rules;
+mod launcher;
+#[cfg(target_os = "linux")]
+mod mount_namespace;
 mod policy;
+mod proxy;
+#[cfg(target_os = "linux")]
+mod seccomp_filter;
+mod support;
 
 pub use env_policy::{EnvInherit, EnvPolicy};
 pub use error::SandboxError;
 pub use exec::{CommandOutput, CommandRequest, LAUNCHER_SUBCOMMAND, OutputChunk, OutputStream};
 pub use policy::SandboxPolicy;
+pub use proxy::{DomainAllowlist, NetworkProxy};
+pub use support::{ProfileSupport, SupportReport, support_report};
 
+use cadre_protocol::SecurityProfile;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
@@ -27,13 +60,35 @@ pub struct Sandbox {
     policy: SandboxPolicy,
     /// The executable re-run as the launcher (normally `cadre` itself).
     launcher: Option<PathBuf>,
+    /// The allowlisting proxy of the network profiles; stops when the last clone is dropped.
+    proxy: Option<Arc<NetworkProxy>>,
 }
 
 impl Sandbox {
     /// A sandbox that enforces `policy`, re-executing `launcher` (the cadre binary) to apply it.
-    /// Fails when the kernel cannot enforce the profile; never degrades silently.
+    /// Starts the network proxy for the network profiles. Fails when the kernel cannot enforce
+    /// the profile; never degrades silently.
     pub fn new(policy: SandboxPolicy, launcher: Option<PathBuf>) -> Result<Self, SandboxError> {
-        Ok(Sandbox { policy, launcher })
+        if policy.profile != SecurityProfile::Trusted
+            && let Some(reason) = support::profile_support_reason()
+        {
+            return Err(SandboxError::Unsupported {
+                profile: policy.profile.to_string(),
+                reason,
+            });
+        }
+        let proxy = if policy.profile.allows_network() && policy.profile != SecurityProfile::Trusted
+        {
+            let allowlist = DomainAllowlist::new(&policy.network_allow);
+            Some(Arc::new(NetworkProxy::start(allowlist)?))
+        } else {
+            None
+        };
+        Ok(Sandbox {
+            policy,
+            launcher,
+            proxy,
+        })
     }
 
     pub fn policy(&self) -> &SandboxPolicy {
@@ -42,6 +97,11 @@ impl Sandbox {
 
     pub fn launcher(&self) -> Option<&Path> {
         self.launcher.as_deref()
+    }
+
+    /// The proxy the network profiles' commands go through (None for the other profiles).
+    pub fn proxy(&self) -> Option<&NetworkProxy> {
+        self.proxy.as_deref()
     }
 
     /// Whether a file at `path` may be written under this profile (used by apply_patch, which
@@ -60,6 +120,16 @@ impl Sandbox {
     ) -> Result<CommandOutput, SandboxError> {
         exec::run(self, request, cancel, on_output).await
     }
+
+    /// Runs `argv` in `cwd` attached to this process's stdin, stdout and stderr (interactive use,
+    /// `cadre sandbox`) and returns how it ended. Blocking.
+    pub fn run_interactive(
+        &self,
+        argv: &[String],
+        cwd: &Path,
+    ) -> Result<std::process::ExitStatus, SandboxError> {
+        exec::run_interactive(self, argv, cwd)
+    }
 }
 
 /// Entry point of the launcher: `cadre __sandbox-exec --policy JSON -- PROGRAM [ARGS...]`.
@@ -67,5 +137,3 @@ impl Sandbox {
 pub fn launcher_main(args: Vec<std::ffi::OsString>) -> ! {
     launcher::main(args)
 }
-
-mod launcher;

@@ -31,10 +31,14 @@ mod tests {
 
     #[test]
     fn missing_field_names_it_and_shows_the_shape() {
-        let err = parse_arguments::<Args>("read_file", "{}", r#"{"path": "src/lib.rs"}"#)
-            .unwrap_err();
+        let err =
+            parse_arguments::<Args>("read_file", "{}", r#"{"path": "src/lib.rs"}"#).unwrap_err();
         assert!(!err.success);
-        assert!(err.output.contains("missing field `path`"), "{}", err.output);
+        assert!(
+            err.output.contains("missing field `path`"),
+            "{}",
+            err.output
+        );
         assert!(err.output.contains(r#"{"path": "src/lib.rs"}"#));
     }
 

@@ -34,9 +34,13 @@ pub struct CommandAction {
 pub enum GateVerdict {
     Allow,
     /// Refused; the reason goes back to the model.
-    Deny { reason: String },
+    Deny {
+        reason: String,
+    },
     /// Refused, and the turn must stop (the user chose to abort).
-    Abort { reason: String },
+    Abort {
+        reason: String,
+    },
 }
 
 /// Approves actions before they happen and hears how they ended. The core implements it with

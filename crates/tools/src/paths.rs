@@ -31,7 +31,10 @@ mod tests {
         let cwd = Path::new("/work/repo");
         assert_eq!(resolve(cwd, "src/a.rs"), Path::new("/work/repo/src/a.rs"));
         assert_eq!(resolve(cwd, "/etc/hosts"), Path::new("/etc/hosts"));
-        assert_eq!(display_relative(cwd, Path::new("/work/repo/src/a.rs")), "src/a.rs");
+        assert_eq!(
+            display_relative(cwd, Path::new("/work/repo/src/a.rs")),
+            "src/a.rs"
+        );
         assert_eq!(display_relative(cwd, Path::new("/tmp/x")), "/tmp/x");
         assert_eq!(display_relative(cwd, cwd), ".");
     }

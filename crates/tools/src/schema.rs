@@ -55,15 +55,19 @@ fn simplify(value: &mut Value) {
                     map.insert("type".into(), only);
                 }
             }
+            if let Some(Value::Array(values)) = map.get_mut("enum") {
+                values.retain(|v| !v.is_null());
+            }
             for key in ["anyOf", "oneOf"] {
                 let Some(Value::Array(variants)) = map.get_mut(key) else {
                     continue;
                 };
                 variants.retain(|v| v.get("type").is_none_or(|t| t != "null"));
                 if variants.len() == 1 {
-                    let Some(Value::Object(only)) = map.remove(key).and_then(|mut v| {
-                        v.as_array_mut().and_then(|a| a.pop())
-                    }) else {
+                    let Some(Value::Object(only)) = map
+                        .remove(key)
+                        .and_then(|mut v| v.as_array_mut().and_then(|a| a.pop()))
+                    else {
                         continue;
                     };
                     for (k, v) in only {
@@ -128,7 +132,10 @@ mod tests {
         }
         assert_eq!(schema["type"], "object");
         assert_eq!(schema["required"], serde_json::json!(["items"]));
-        assert_eq!(schema["properties"]["items"]["description"], "Things to do.");
+        assert_eq!(
+            schema["properties"]["items"]["description"],
+            "Things to do."
+        );
         let item = &schema["properties"]["items"]["items"];
         assert_eq!(item["type"], "object");
         assert_eq!(

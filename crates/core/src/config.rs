@@ -1,0 +1,569 @@
+//! The configuration tree and its loading: `$CADRE_HOME/config.toml`, then the project's
+//! `.cadre/config.toml`, then `CADRE_*` environment variables, then `-c key=value` overrides,
+//! then flags. Each layer is checked as it is applied, so an error names the file (or variable,
+//! or override) it came from.
+
+use cadre_model::ProviderConfig;
+use cadre_protocol::{ApprovalMode, SecurityProfile};
+use cadre_sandbox::{EnvInherit, EnvPolicy, SandboxPolicy};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The file format: every field optional so layers can be merged.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigToml {
+    /// Model used by default, e.g. `gpt-5`.
+    pub model: Option<String>,
+    /// Id of the provider: a `[model_providers.<id>]` table or a built-in (`openai`, `ollama`,
+    /// `lmstudio`, `openrouter`).
+    pub model_provider: Option<String>,
+    /// Security profile for commands: offline, net-read-only, workspace-write, workspace-net,
+    /// trusted.
+    pub profile: Option<SecurityProfile>,
+    /// When to ask before running a command: untrusted, on-request, on-failure, never.
+    pub approval_policy: Option<ApprovalMode>,
+    #[serde(default)]
+    pub model_providers: BTreeMap<String, ProviderConfig>,
+    pub limits: Option<LimitsToml>,
+    pub sandbox: Option<SandboxToml>,
+    pub network: Option<NetworkToml>,
+    pub shell_environment_policy: Option<EnvPolicy>,
+    pub audit: Option<AuditToml>,
+    pub research: Option<ResearchToml>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsToml {
+    /// Most model calls in one turn before it stops (default 50).
+    pub max_model_calls_per_turn: Option<u32>,
+    /// Wall-clock limit of one turn in seconds (default: none).
+    pub turn_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxToml {
+    /// More directories writable under the workspace profiles.
+    #[serde(default)]
+    pub writable_roots: Vec<PathBuf>,
+    /// Let commands write inside `.git` (hooks, config).
+    #[serde(default)]
+    pub allow_git_writes: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkToml {
+    /// Domains reachable through the proxy in the network profiles; empty means all.
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditToml {
+    pub enabled: Option<bool>,
+    /// Directory of the log files (default `$CADRE_HOME/audit`).
+    pub dir: Option<PathBuf>,
+    pub batch_window_ms: Option<u64>,
+    pub max_file_bytes: Option<u64>,
+    pub retention_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResearchToml {
+    /// Default search provider: searxng, brave, tavily, duckduckgo, local.
+    pub provider: Option<String>,
+    pub searxng_url: Option<String>,
+    /// Hours a fetched page stays fresh in the cache.
+    pub cache_ttl_hours: Option<u64>,
+}
+
+/// Where a configuration problem was found.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid configuration in {origin}: {message}")]
+    Invalid { origin: String, message: String },
+    #[error("invalid override `{0}`: expected key=value, e.g. -c model=\"gpt-5\"")]
+    BadOverride(String),
+    #[error(
+        "unknown model provider `{id}`; define [model_providers.{id}] in config.toml or use one of: {known}"
+    )]
+    UnknownProvider { id: String, known: String },
+    #[error("cannot find the home directory; set CADRE_HOME")]
+    NoHome,
+}
+
+/// What the caller knows before loading: where to look and what the command line says.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `$CADRE_HOME`; `None` means the environment variable, else `~/.cadre`.
+    pub cadre_home: Option<PathBuf>,
+    /// The working directory (the project's `.cadre/config.toml` is searched from here up).
+    pub cwd: Option<PathBuf>,
+    /// `-c key=value` overrides, in order.
+    pub overrides: Vec<String>,
+    /// Values from dedicated flags (`--model`, `--profile`...), applied last.
+    pub flags: ConfigToml,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub cadre_home: PathBuf,
+    pub cwd: PathBuf,
+    pub model: String,
+    pub provider_id: String,
+    pub provider: ProviderConfig,
+    pub profile: SecurityProfile,
+    pub approval: ApprovalMode,
+    pub max_model_calls_per_turn: u32,
+    pub turn_timeout: Option<std::time::Duration>,
+    pub sandbox: SandboxToml,
+    pub network: NetworkToml,
+    pub env_policy: EnvPolicy,
+    pub audit: AuditToml,
+    pub research: ResearchToml,
+    /// Files that contributed, in the order applied.
+    pub sources: Vec<PathBuf>,
+    /// The merged TOML, for `cadre doctor`.
+    pub merged: ConfigToml,
+}
+
+pub const DEFAULT_MODEL: &str = "gpt-5";
+pub const DEFAULT_PROVIDER: &str = "openai";
+const ENV_KEYS: &[(&str, &str)] = &[
+    ("CADRE_MODEL", "model"),
+    ("CADRE_MODEL_PROVIDER", "model_provider"),
+    ("CADRE_PROFILE", "profile"),
+    ("CADRE_APPROVAL_POLICY", "approval_policy"),
+];
+
+/// `$CADRE_HOME`, else `~/.cadre`.
+pub fn default_cadre_home() -> Result<PathBuf, ConfigError> {
+    if let Some(home) = std::env::var_os("CADRE_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(home));
+    }
+    std::env::home_dir()
+        .map(|h| h.join(".cadre"))
+        .ok_or(ConfigError::NoHome)
+}
+
+/// The project's `.cadre/config.toml`, searched from `cwd` upwards.
+pub fn find_project_dir(cwd: &Path, cadre_home: &Path) -> Option<PathBuf> {
+    cwd.ancestors()
+        .map(|dir| dir.join(".cadre"))
+        .find(|candidate| candidate.is_dir() && candidate != cadre_home)
+}
+
+impl Config {
+    pub fn load(options: LoadOptions) -> Result<Config, ConfigError> {
+        let cadre_home = match options.cadre_home {
+            Some(h) => h,
+            None => default_cadre_home()?,
+        };
+        let cwd = match options.cwd {
+            Some(c) => c,
+            None => std::env::current_dir().map_err(|source| ConfigError::Read {
+                path: PathBuf::from("."),
+                source,
+            })?,
+        };
+        let mut merged = toml::Table::new();
+        let mut sources = Vec::new();
+
+        let mut files = vec![cadre_home.join("config.toml")];
+        if let Some(project) = find_project_dir(&cwd, &cadre_home) {
+            files.push(project.join("config.toml"));
+        }
+        for path in files {
+            if !path.is_file() {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let origin = path.display().to_string();
+            let layer = parse_layer(&text, &origin)?;
+            check_layer(&merged, &layer, &origin)?;
+            merge(&mut merged, layer);
+            sources.push(path);
+        }
+
+        let mut env_layer = toml::Table::new();
+        for (var, key) in ENV_KEYS {
+            if let Ok(value) = std::env::var(var) {
+                if !value.is_empty() {
+                    env_layer.insert((*key).into(), toml::Value::String(value));
+                }
+            }
+        }
+        check_layer(&merged, &env_layer, "environment variables (CADRE_*)")?;
+        merge(&mut merged, env_layer);
+
+        for item in &options.overrides {
+            let layer = parse_override(item)?;
+            check_layer(&merged, &layer, &format!("override `-c {item}`"))?;
+            merge(&mut merged, layer);
+        }
+
+        let flags = toml::Table::try_from(&options.flags).map_err(|e| ConfigError::Invalid {
+            origin: "command-line flags".into(),
+            message: e.to_string(),
+        })?;
+        merge(&mut merged, flags);
+
+        let merged: ConfigToml =
+            toml::Value::Table(merged)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    origin: "the merged configuration".into(),
+                    message: e.message().to_string(),
+                })?;
+        Self::resolve(merged, cadre_home, cwd, sources)
+    }
+
+    fn resolve(
+        merged: ConfigToml,
+        cadre_home: PathBuf,
+        cwd: PathBuf,
+        sources: Vec<PathBuf>,
+    ) -> Result<Config, ConfigError> {
+        let provider_id = merged
+            .model_provider
+            .clone()
+            .unwrap_or_else(|| DEFAULT_PROVIDER.into());
+        let provider = match merged.model_providers.get(&provider_id) {
+            Some(p) => p.clone(),
+            None => ProviderConfig::builtin(&provider_id).ok_or_else(|| {
+                let mut known: Vec<String> = ProviderConfig::BUILTIN_IDS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                known.extend(merged.model_providers.keys().cloned());
+                ConfigError::UnknownProvider {
+                    id: provider_id.clone(),
+                    known: known.join(", "),
+                }
+            })?,
+        };
+        let limits = merged.limits.clone().unwrap_or_default();
+        let mut env_policy = merged.shell_environment_policy.clone().unwrap_or_default();
+        if let Some(key) = &provider.env_key {
+            env_policy.secret_names.push(key.clone());
+        }
+        Ok(Config {
+            model: merged.model.clone().unwrap_or_else(|| DEFAULT_MODEL.into()),
+            provider_id,
+            provider,
+            profile: merged.profile.unwrap_or_default(),
+            approval: merged.approval_policy.unwrap_or_default(),
+            max_model_calls_per_turn: limits.max_model_calls_per_turn.unwrap_or(50),
+            turn_timeout: limits.turn_timeout_secs.map(std::time::Duration::from_secs),
+            sandbox: merged.sandbox.clone().unwrap_or_default(),
+            network: merged.network.clone().unwrap_or_default(),
+            env_policy,
+            audit: merged.audit.clone().unwrap_or_default(),
+            research: merged.research.clone().unwrap_or_default(),
+            cadre_home,
+            cwd,
+            sources,
+            merged,
+        })
+    }
+
+    /// The sandbox policy for commands run from `cwd` under this configuration.
+    pub fn sandbox_policy(&self) -> SandboxPolicy {
+        let mut policy = SandboxPolicy::new(self.profile, self.cwd.clone());
+        policy.extra_writable_roots = self.sandbox.writable_roots.clone();
+        policy.allow_git_writes = self.sandbox.allow_git_writes;
+        policy.network_allow = self.network.allow.clone();
+        policy.env = self.env_policy.clone();
+        policy
+    }
+
+    pub fn audit_dir(&self) -> PathBuf {
+        self.audit
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.cadre_home.join("audit"))
+    }
+
+    pub fn sessions_dir(&self) -> PathBuf {
+        self.cadre_home.join("sessions")
+    }
+
+    /// The merged configuration as TOML with secret-looking values masked.
+    pub fn to_masked_toml(&self) -> String {
+        let mut value =
+            toml::Value::try_from(&self.merged).unwrap_or(toml::Value::Table(Default::default()));
+        mask_secrets(&mut value, "");
+        toml::to_string_pretty(&value).unwrap_or_default()
+    }
+
+    /// The environment policy's inherit mode (shown by `cadre doctor`).
+    pub fn env_inherit(&self) -> EnvInherit {
+        self.env_policy.inherit
+    }
+}
+
+fn mask_secrets(value: &mut toml::Value, key: &str) {
+    match value {
+        toml::Value::Table(table) => {
+            for (k, v) in table.iter_mut() {
+                mask_secrets(v, k);
+            }
+        }
+        toml::Value::String(s) => {
+            let lower = key.to_ascii_lowercase();
+            let secret_key = ["key", "token", "secret", "password", "authorization"]
+                .iter()
+                .any(|w| lower.contains(w))
+                && lower != "env_key";
+            if secret_key && !s.is_empty() {
+                *s = "****".into();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Parses one file. Problems the file shows on its own (syntax, unknown keys, wrong types) are
+/// reported with its line numbers; a table it only completes (a provider whose `base_url` is
+/// in another file) is judged once merged, by [`check_layer`].
+fn parse_layer(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
+    let invalid = |e: toml::de::Error| ConfigError::Invalid {
+        origin: origin.to_string(),
+        message: describe_toml_error(&e, text),
+    };
+    if let Err(e) = toml::from_str::<ConfigToml>(text) {
+        if !e.message().contains("missing field") {
+            return Err(invalid(e));
+        }
+    }
+    toml::from_str::<toml::Table>(text).map_err(invalid)
+}
+
+fn describe_toml_error(e: &toml::de::Error, text: &str) -> String {
+    match e.span() {
+        Some(span) => {
+            let start = span.start.min(text.len());
+            let number = text[..start].matches('\n').count() + 1;
+            let line_text = text.lines().nth(number - 1).unwrap_or("").trim();
+            format!("line {number} (`{line_text}`): {}", e.message().trim())
+        }
+        None => e.message().trim().to_string(),
+    }
+}
+
+/// Checks that `layer` applied over `merged` still fits the schema, so unknown keys and wrong
+/// types are reported with the layer's origin and the key's place in the tree.
+fn check_layer(merged: &toml::Table, layer: &toml::Table, origin: &str) -> Result<(), ConfigError> {
+    let mut candidate = merged.clone();
+    merge(&mut candidate, layer.clone());
+    let text = toml::to_string(&candidate).unwrap_or_default();
+    toml::from_str::<ConfigToml>(&text)
+        .map(|_| ())
+        .map_err(|e| ConfigError::Invalid {
+            origin: origin.to_string(),
+            message: describe_in_tree(&e, &text),
+        })
+}
+
+/// Names the key an error points at in re-serialised TOML (`[limits] max = "x"`).
+fn describe_in_tree(e: &toml::de::Error, text: &str) -> String {
+    let message = e.message().trim().to_string();
+    let Some(span) = e.span() else {
+        return message;
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    let line = text[line_start..line_end].trim();
+    let header = before
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('['))
+        .map(|h| format!("{} ", h.trim()))
+        .unwrap_or_default();
+    if line.starts_with('[') {
+        format!("at `{line}`: {message}")
+    } else {
+        format!("at `{header}{line}`: {message}")
+    }
+}
+
+fn merge(base: &mut toml::Table, layer: toml::Table) {
+    for (key, value) in layer {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(existing)), toml::Value::Table(incoming)) => {
+                merge(existing, incoming)
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// `a.b.c=value`: the value is parsed as TOML, else taken as a string.
+fn parse_override(item: &str) -> Result<toml::Table, ConfigError> {
+    let (path, raw) = item
+        .split_once('=')
+        .ok_or_else(|| ConfigError::BadOverride(item.to_string()))?;
+    let path = path.trim();
+    if path.is_empty() {
+        return Err(ConfigError::BadOverride(item.to_string()));
+    }
+    let raw = raw.trim();
+    let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    let mut value = value;
+    for part in path.rsplit('.') {
+        let mut table = toml::Table::new();
+        table.insert(part.to_string(), value);
+        value = toml::Value::Table(table);
+    }
+    match value {
+        toml::Value::Table(t) => Ok(t),
+        _ => unreachable!("wrapped in a table above"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_in(home: &Path, cwd: &Path, overrides: &[&str]) -> Result<Config, ConfigError> {
+        Config::load(LoadOptions {
+            cadre_home: Some(home.to_path_buf()),
+            cwd: Some(cwd.to_path_buf()),
+            overrides: overrides.iter().map(|s| s.to_string()).collect(),
+            flags: ConfigToml::default(),
+        })
+    }
+
+    #[test]
+    fn precedence_user_project_override_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let project = dir.path().join("proj");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(project.join(".cadre")).unwrap();
+        std::fs::write(
+            home.join("config.toml"),
+            "model = \"user-model\"\nprofile = \"workspace-write\"\n[limits]\nmax_model_calls_per_turn = 7\n",
+        )
+        .unwrap();
+        std::fs::write(
+            project.join(".cadre/config.toml"),
+            "model = \"project-model\"\n",
+        )
+        .unwrap();
+
+        let config = load_in(&home, &project, &[]).unwrap();
+        assert_eq!(config.model, "project-model");
+        assert_eq!(config.profile, SecurityProfile::WorkspaceWrite);
+        assert_eq!(config.max_model_calls_per_turn, 7);
+        assert_eq!(config.sources.len(), 2);
+
+        let config = load_in(
+            &home,
+            &project,
+            &["model=override", "limits.max_model_calls_per_turn=3"],
+        )
+        .unwrap();
+        assert_eq!(config.model, "override");
+        assert_eq!(config.max_model_calls_per_turn, 3);
+
+        let config = Config::load(LoadOptions {
+            cadre_home: Some(home.clone()),
+            cwd: Some(project.clone()),
+            overrides: vec!["model=override".into()],
+            flags: ConfigToml {
+                model: Some("flag".into()),
+                ..Default::default()
+            },
+        })
+        .unwrap();
+        assert_eq!(config.model, "flag");
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.toml"), "modle = \"x\"\n").unwrap();
+        let err = load_in(dir.path(), dir.path(), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("config.toml"), "{err}");
+        assert!(err.contains("modle"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[limits]\nmax_model_calls_per_turn = \"many\"\n",
+        )
+        .unwrap();
+        let err = load_in(dir.path(), dir.path(), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_model_calls_per_turn"), "{err}");
+        let err = load_in(dir.path(), dir.path(), &["profile=bogus"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("config.toml") || err.contains("profile"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn providers_custom_and_builtin() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "model_provider = \"mylocal\"\n[model_providers.mylocal]\nname = \"My server\"\nbase_url = \"http://127.0.0.1:8080/v1\"\nwire_api = \"chat\"\nenv_key = \"MYLOCAL_API_KEY\"\n",
+        )
+        .unwrap();
+        let config = load_in(dir.path(), dir.path(), &[]).unwrap();
+        assert_eq!(config.provider.base_url, "http://127.0.0.1:8080/v1");
+        assert!(
+            config
+                .env_policy
+                .secret_names
+                .contains(&"MYLOCAL_API_KEY".to_string())
+        );
+        let config = load_in(dir.path(), dir.path(), &["model_provider=ollama"]).unwrap();
+        assert_eq!(config.provider.base_url, "http://localhost:11434/v1");
+        let err = load_in(dir.path(), dir.path(), &["model_provider=nope"]).unwrap_err();
+        assert!(err.to_string().contains("mylocal"));
+    }
+
+    #[test]
+    fn override_values_parse_as_toml_or_string() {
+        let t = parse_override("a.b=3").unwrap();
+        assert_eq!(t["a"]["b"].as_integer(), Some(3));
+        let t = parse_override("model=gpt-5-codex").unwrap();
+        assert_eq!(t["model"].as_str(), Some("gpt-5-codex"));
+        assert!(parse_override("novalue").is_err());
+    }
+}

@@ -1,0 +1,268 @@
+//! The core's [`ActionGate`]: the command policy decides, the approval mode settles `ask`, and
+//! the audit log records every decision before the action it authorises proceeds.
+
+use crate::approvals::PendingApprovals;
+use crate::audit_sink::{AuditSink, CommandRecord};
+use async_trait::async_trait;
+use cadre_protocol::{
+    ApprovalMode, EventMsg, ExecStatus, FileChange, ReviewDecision, SecurityProfile,
+};
+use cadre_tools::{ActionGate, CommandAction, GateVerdict};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+/// What the command policy said about one command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVerdict {
+    pub decision: PolicyDecision,
+    /// The id of the rule that matched.
+    pub rule: String,
+    pub reason: String,
+    /// No rule knew the command (as opposed to a rule that says `ask`).
+    pub unknown: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyDecision {
+    Allow,
+    Ask,
+    Forbid,
+}
+
+impl PolicyDecision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyDecision::Allow => "allow",
+            PolicyDecision::Ask => "ask",
+            PolicyDecision::Forbid => "forbid",
+        }
+    }
+}
+
+/// Decides allow / ask / forbid for a command.
+pub trait CommandPolicy: Send + Sync {
+    fn evaluate(&self, argv: &[String]) -> PolicyVerdict;
+}
+
+pub struct CoreGate {
+    pub profile: SecurityProfile,
+    pub approval: ApprovalMode,
+    /// A person can answer approval requests (the TUI); false in `exec`.
+    pub interactive: bool,
+    pub policy: Arc<dyn CommandPolicy>,
+    pub audit: Arc<dyn AuditSink>,
+    pub events: UnboundedSender<EventMsg>,
+    pub approvals: Arc<PendingApprovals>,
+    pub cancel: CancellationToken,
+    approved_for_session: Mutex<HashSet<String>>,
+    decisions: Mutex<std::collections::HashMap<String, CommandRecord>>,
+}
+
+impl CoreGate {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        profile: SecurityProfile,
+        approval: ApprovalMode,
+        interactive: bool,
+        policy: Arc<dyn CommandPolicy>,
+        audit: Arc<dyn AuditSink>,
+        events: UnboundedSender<EventMsg>,
+        approvals: Arc<PendingApprovals>,
+        cancel: CancellationToken,
+    ) -> Self {
+        CoreGate {
+            profile,
+            approval,
+            interactive,
+            policy,
+            audit,
+            events,
+            approvals,
+            cancel,
+            approved_for_session: Mutex::new(HashSet::new()),
+            decisions: Mutex::new(Default::default()),
+        }
+    }
+
+    fn needs_approval(&self, verdict: &PolicyVerdict, display: &str) -> bool {
+        if self
+            .approved_for_session
+            .lock()
+            .expect("approval set lock")
+            .contains(display)
+        {
+            return false;
+        }
+        match self.approval {
+            ApprovalMode::Untrusted => verdict.decision != PolicyDecision::Allow,
+            ApprovalMode::OnRequest => verdict.decision == PolicyDecision::Ask && !verdict.unknown,
+            ApprovalMode::OnFailure | ApprovalMode::Never => false,
+        }
+    }
+
+    /// Asks the front end, or settles by the approval mode when no one can answer.
+    async fn ask(
+        &self,
+        action: &CommandAction,
+        verdict: &PolicyVerdict,
+    ) -> (ReviewDecision, String) {
+        let request_id = format!("approval-{}", action.call_id);
+        if !self.interactive {
+            let decision = ReviewDecision::Denied;
+            let by = format!("approval mode {} (no one to ask)", self.approval);
+            let _ = self.events.send(EventMsg::ApprovalResolved {
+                request_id,
+                decision,
+                by: by.clone(),
+            });
+            return (decision, by);
+        }
+        let answer = self.approvals.register(&request_id);
+        let _ = self.events.send(EventMsg::ApprovalRequest {
+            request_id: request_id.clone(),
+            call_id: action.call_id.clone(),
+            command: action.display.clone(),
+            reason: verdict.reason.clone(),
+            rule: Some(verdict.rule.clone()),
+        });
+        let decision = tokio::select! {
+            answer = answer => answer.unwrap_or(ReviewDecision::Denied),
+            _ = self.cancel.cancelled() => ReviewDecision::Abort,
+        };
+        let by = "user".to_string();
+        let _ = self.events.send(EventMsg::ApprovalResolved {
+            request_id,
+            decision,
+            by: by.clone(),
+        });
+        (decision, by)
+    }
+
+    /// Writes a record that must be on disk before the action proceeds. Restricted profiles
+    /// refuse to act without it; `trusted` warns and goes on.
+    async fn durable(&self, record: &CommandRecord) -> Option<GateVerdict> {
+        match self.audit.command_decided(record).await {
+            Ok(()) => None,
+            Err(err) if self.profile == SecurityProfile::Trusted => {
+                let _ = self.events.send(EventMsg::Warning {
+                    message: format!("audit log not written: {err}"),
+                });
+                None
+            }
+            Err(err) => Some(GateVerdict::Deny {
+                reason: format!(
+                    "the audit log cannot be written ({err}); restricted profiles do not act unrecorded. Fix the audit directory or disable the log with -c audit.enabled=false"
+                ),
+            }),
+        }
+    }
+}
+
+#[async_trait]
+impl ActionGate for CoreGate {
+    async fn before_command(&self, action: &CommandAction) -> GateVerdict {
+        let verdict = self.policy.evaluate(&action.argv);
+        let mut record = CommandRecord {
+            call_id: action.call_id.clone(),
+            argv: action.argv.clone(),
+            display: action.display.clone(),
+            cwd: action.cwd.clone(),
+            profile: self.profile,
+            decision: verdict.decision.as_str().to_string(),
+            rule: verdict.rule.clone(),
+            approval_asked: false,
+            approval_answer: None,
+            allowed: false,
+        };
+        if verdict.decision == PolicyDecision::Forbid {
+            let _ = self.durable(&record).await;
+            return GateVerdict::Deny {
+                reason: format!(
+                    "forbidden by policy rule `{}`{}",
+                    verdict.rule,
+                    if verdict.reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", verdict.reason)
+                    }
+                ),
+            };
+        }
+        if self.needs_approval(&verdict, &action.display) {
+            record.approval_asked = true;
+            let (decision, by) = self.ask(action, &verdict).await;
+            record.approval_answer = Some(format!("{decision:?} by {by}").to_lowercase());
+            match decision {
+                ReviewDecision::Approved => {}
+                ReviewDecision::ApprovedForSession => {
+                    self.approved_for_session
+                        .lock()
+                        .expect("approval set lock")
+                        .insert(action.display.clone());
+                }
+                ReviewDecision::Denied => {
+                    let _ = self.durable(&record).await;
+                    return GateVerdict::Deny {
+                        reason: format!(
+                            "needs approval (policy rule `{}`) and was not approved: {by}",
+                            verdict.rule
+                        ),
+                    };
+                }
+                ReviewDecision::Abort => {
+                    let _ = self.durable(&record).await;
+                    return GateVerdict::Abort {
+                        reason: "the user stopped the turn at an approval".into(),
+                    };
+                }
+            }
+        }
+        record.allowed = true;
+        if let Some(refusal) = self.durable(&record).await {
+            return refusal;
+        }
+        self.decisions
+            .lock()
+            .expect("decisions lock")
+            .insert(action.call_id.clone(), record);
+        GateVerdict::Allow
+    }
+
+    async fn after_command(
+        &self,
+        action: &CommandAction,
+        status: ExecStatus,
+        exit_code: Option<i32>,
+        duration_ms: u64,
+    ) {
+        let record = self
+            .decisions
+            .lock()
+            .expect("decisions lock")
+            .remove(&action.call_id);
+        if let Some(record) = record {
+            self.audit
+                .command_finished(&record, status, exit_code, duration_ms)
+                .await;
+        }
+    }
+
+    async fn before_patch(&self, call_id: &str, changes: &[FileChange]) -> GateVerdict {
+        match self.audit.file_change(call_id, changes).await {
+            Ok(()) => GateVerdict::Allow,
+            Err(err) if self.profile == SecurityProfile::Trusted => {
+                let _ = self.events.send(EventMsg::Warning {
+                    message: format!("audit log not written: {err}"),
+                });
+                GateVerdict::Allow
+            }
+            Err(err) => GateVerdict::Deny {
+                reason: format!("the audit log cannot be written ({err}); no file was changed"),
+            },
+        }
+    }
+
+    async fn after_patch(&self, _call_id: &str, _changes: &[FileChange], _success: bool) {}
+}

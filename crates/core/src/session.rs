@@ -1,0 +1,556 @@
+//! A session: the conversation, its transcript, and the turn loop that calls the model and runs
+//! the tools it asks for.
+
+use crate::CoreError;
+use crate::approvals::PendingApprovals;
+use crate::audit_sink::AuditSink;
+use crate::config::Config;
+use crate::context;
+use crate::gate::{CommandPolicy, CoreGate};
+use crate::transcript::{self, SessionMeta, TranscriptLine, TranscriptWriter};
+use cadre_model::{ModelClient, ModelEvent, Prompt};
+use cadre_protocol::{Event, EventMsg, Op, ResponseItem, TokenUsage};
+use cadre_sandbox::Sandbox;
+use cadre_tools::{ToolCall, ToolContext, ToolRegistry, ToolResult};
+use futures::future::join_all;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio_util::sync::CancellationToken;
+
+/// Everything needed to start (or resume) a session.
+pub struct SessionOptions {
+    pub config: Config,
+    /// A transcript to continue instead of starting afresh.
+    pub resume: Option<PathBuf>,
+    /// A person can answer approval requests.
+    pub interactive: bool,
+    /// The executable that applies sandbox policies (normally this very binary).
+    pub launcher: Option<PathBuf>,
+    pub policy: Arc<dyn CommandPolicy>,
+    pub audit: Arc<dyn AuditSink>,
+    /// Set for sub-agents; stamped on every event.
+    pub agent_id: Option<String>,
+    pub parent_session_id: Option<String>,
+    /// The tools offered; `None` means the default set.
+    pub tools: Option<ToolRegistry>,
+}
+
+/// How a turn ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnOutcome {
+    Completed {
+        last_message: Option<String>,
+        usage: TokenUsage,
+    },
+    Aborted {
+        reason: String,
+        usage: TokenUsage,
+    },
+    Failed {
+        error: String,
+        usage: TokenUsage,
+    },
+}
+
+/// A running session seen from a front end: send ops, read events.
+pub struct SessionHandle {
+    pub session_id: String,
+    pub transcript_path: PathBuf,
+    ops: UnboundedSender<Op>,
+    pub events: UnboundedReceiver<Event>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SessionHandle {
+    pub fn submit(&self, op: Op) {
+        let _ = self.ops.send(op);
+    }
+
+    /// A sender for ops that can be moved to another task (a Ctrl-C handler, say).
+    pub fn op_sender(&self) -> UnboundedSender<Op> {
+        self.ops.clone()
+    }
+
+    /// Waits for the session task to finish (after [`Op::Shutdown`]).
+    pub async fn join(self) {
+        let _ = self.task.await;
+    }
+}
+
+pub struct Session {
+    id: String,
+    config: Config,
+    client: ModelClient,
+    tools: ToolRegistry,
+    sandbox: Arc<Sandbox>,
+    history: Vec<ResponseItem>,
+    transcript: TranscriptWriter,
+    events: UnboundedSender<EventMsg>,
+    policy: Arc<dyn CommandPolicy>,
+    audit: Arc<dyn AuditSink>,
+    interactive: bool,
+    approvals: Arc<PendingApprovals>,
+    turn_counter: u64,
+    item_counter: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Starts a session on the current tokio runtime.
+pub async fn spawn(options: SessionOptions) -> Result<SessionHandle, CoreError> {
+    let (event_tx, event_rx) = mpsc::unbounded_channel::<Event>();
+    let (msg_tx, mut msg_rx) = mpsc::unbounded_channel::<EventMsg>();
+    let agent_id = options.agent_id.clone();
+    tokio::spawn(async move {
+        while let Some(msg) = msg_rx.recv().await {
+            if event_tx
+                .send(Event {
+                    agent_id: agent_id.clone(),
+                    msg,
+                })
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+
+    let resumed = options.resume.is_some();
+    let session = Session::start(options, msg_tx.clone())?;
+    let session_id = session.id.clone();
+    let transcript_path = session.transcript.path().to_path_buf();
+    let _ = msg_tx.send(EventMsg::SessionConfigured {
+        session_id: session_id.clone(),
+        model: session.config.model.clone(),
+        provider: session.config.provider_id.clone(),
+        profile: session.config.profile,
+        approval_mode: session.config.approval,
+        cwd: session.config.cwd.clone(),
+        transcript_path: transcript_path.clone(),
+        resumed,
+    });
+
+    let (op_tx, op_rx) = mpsc::unbounded_channel::<Op>();
+    let task = tokio::spawn(session.run(op_rx));
+    Ok(SessionHandle {
+        session_id,
+        transcript_path,
+        ops: op_tx,
+        events: event_rx,
+        task,
+    })
+}
+
+impl Session {
+    fn start(
+        options: SessionOptions,
+        events: UnboundedSender<EventMsg>,
+    ) -> Result<Self, CoreError> {
+        let config = options.config;
+        let client = ModelClient::new(config.provider.clone())?;
+        let sandbox = Arc::new(Sandbox::new(config.sandbox_policy(), options.launcher)?);
+        let tools = options.tools.unwrap_or_else(cadre_tools::default_registry);
+        let (id, history, transcript) = match options.resume {
+            Some(path) => {
+                let loaded = transcript::load(&path)?;
+                let writer = TranscriptWriter::reopen(&path)?;
+                (loaded.meta.id, loaded.items, writer)
+            }
+            None => {
+                let id = uuid::Uuid::now_v7().to_string();
+                let meta = SessionMeta {
+                    id: id.clone(),
+                    created_at: chrono::Utc::now().to_rfc3339(),
+                    cwd: config.cwd.clone(),
+                    model: config.model.clone(),
+                    provider: config.provider_id.clone(),
+                    profile: config.profile,
+                    cadre_version: env!("CARGO_PKG_VERSION").to_string(),
+                    parent_session_id: options.parent_session_id.clone(),
+                };
+                let mut writer = TranscriptWriter::create(&config.sessions_dir(), &meta)?;
+                let mut history = Vec::new();
+                if let Some(agents) = context::agents_message(&config.cwd) {
+                    history.push(agents);
+                }
+                history.push(context::environment_message(
+                    &config.cwd,
+                    config.profile,
+                    config.approval,
+                ));
+                for item in &history {
+                    writer.append(&TranscriptLine::Item { item: item.clone() })?;
+                }
+                (id, history, writer)
+            }
+        };
+        Ok(Session {
+            id,
+            config,
+            client,
+            tools,
+            sandbox,
+            history,
+            transcript,
+            events,
+            policy: options.policy,
+            audit: options.audit,
+            interactive: options.interactive,
+            approvals: Arc::new(PendingApprovals::default()),
+            turn_counter: 0,
+            item_counter: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        })
+    }
+
+    /// Processes ops until shutdown: turns one at a time, interrupts and approvals at any time.
+    async fn run(mut self, mut ops: UnboundedReceiver<Op>) {
+        let current_turn: Arc<Mutex<Option<CancellationToken>>> = Arc::new(Mutex::new(None));
+        let (input_tx, mut input_rx) = mpsc::unbounded_channel::<Option<String>>();
+        let approvals = self.approvals.clone();
+        let router_turn = current_turn.clone();
+        tokio::spawn(async move {
+            while let Some(op) = ops.recv().await {
+                match op {
+                    Op::UserInput { text } => {
+                        let _ = input_tx.send(Some(text));
+                    }
+                    Op::Interrupt => {
+                        if let Some(token) = router_turn.lock().expect("turn lock").as_ref() {
+                            token.cancel();
+                        }
+                        approvals.cancel_all();
+                    }
+                    Op::ApprovalDecision {
+                        request_id,
+                        decision,
+                    } => {
+                        approvals.resolve(&request_id, decision);
+                    }
+                    Op::Shutdown => {
+                        let _ = input_tx.send(None);
+                    }
+                }
+            }
+            let _ = input_tx.send(None);
+        });
+        while let Some(Some(text)) = input_rx.recv().await {
+            let cancel = CancellationToken::new();
+            *current_turn.lock().expect("turn lock") = Some(cancel.clone());
+            self.run_turn(text, cancel).await;
+            *current_turn.lock().expect("turn lock") = None;
+        }
+        let _ = self.events.send(EventMsg::ShutdownComplete);
+    }
+
+    fn next_item_id(&self, prefix: &str) -> String {
+        let n = self
+            .item_counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{prefix}_{n}")
+    }
+
+    fn emit(&self, msg: EventMsg) {
+        let _ = self.events.send(msg);
+    }
+
+    fn record(&mut self, line: TranscriptLine) {
+        if let Err(err) = self.transcript.append(&line) {
+            self.emit(EventMsg::Warning {
+                message: err.to_string(),
+            });
+        }
+    }
+
+    fn push_item(&mut self, item: ResponseItem) {
+        self.record(TranscriptLine::Item { item: item.clone() });
+        self.history.push(item);
+    }
+
+    /// Runs one turn to its end and reports how it ended (also as events).
+    pub async fn run_turn(&mut self, input: String, cancel: CancellationToken) -> TurnOutcome {
+        self.turn_counter += 1;
+        let turn_id = format!("turn_{}", self.turn_counter);
+        let now = || chrono::Utc::now().to_rfc3339();
+        self.record(TranscriptLine::TurnStarted {
+            turn_id: turn_id.clone(),
+            ts: now(),
+        });
+        self.emit(EventMsg::TurnStarted {
+            turn_id: turn_id.clone(),
+        });
+        self.push_item(ResponseItem::user(input));
+
+        let mut usage = TokenUsage::default();
+        let deadline = self
+            .config
+            .turn_timeout
+            .map(|t| tokio::time::Instant::now() + t);
+        let timer_cancel = cancel.clone();
+        let timed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let timer = deadline.map(|deadline| {
+            let flag = timed_out.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep_until(deadline).await;
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                timer_cancel.cancel();
+            })
+        });
+
+        let outcome = self.turn_loop(&cancel, &mut usage).await;
+        if let Some(timer) = timer {
+            timer.abort();
+        }
+        let outcome = match outcome {
+            LoopEnd::Done(last_message) => TurnOutcome::Completed {
+                last_message,
+                usage,
+            },
+            LoopEnd::Cancelled => {
+                let reason = if timed_out.load(std::sync::atomic::Ordering::SeqCst) {
+                    format!(
+                        "time limit reached ({}s per turn)",
+                        self.config.turn_timeout.map(|t| t.as_secs()).unwrap_or(0)
+                    )
+                } else {
+                    "interrupted by the user".to_string()
+                };
+                TurnOutcome::Aborted { reason, usage }
+            }
+            LoopEnd::Aborted(reason) => TurnOutcome::Aborted { reason, usage },
+            LoopEnd::Failed(error) => TurnOutcome::Failed { error, usage },
+        };
+        match &outcome {
+            TurnOutcome::Completed {
+                last_message,
+                usage,
+            } => {
+                self.record(TranscriptLine::TurnCompleted {
+                    turn_id: turn_id.clone(),
+                    ts: now(),
+                    usage: *usage,
+                });
+                self.emit(EventMsg::TurnComplete {
+                    turn_id,
+                    usage: *usage,
+                    last_agent_message: last_message.clone(),
+                });
+            }
+            TurnOutcome::Aborted { reason, usage } => {
+                self.record(TranscriptLine::TurnAborted {
+                    turn_id: turn_id.clone(),
+                    ts: now(),
+                    reason: reason.clone(),
+                });
+                self.emit(EventMsg::TurnAborted {
+                    turn_id,
+                    reason: reason.clone(),
+                    usage: *usage,
+                });
+            }
+            TurnOutcome::Failed { error, usage } => {
+                self.record(TranscriptLine::TurnFailed {
+                    turn_id: turn_id.clone(),
+                    ts: now(),
+                    error: error.clone(),
+                });
+                self.emit(EventMsg::TurnFailed {
+                    turn_id,
+                    error: error.clone(),
+                    usage: *usage,
+                });
+            }
+        }
+        outcome
+    }
+
+    async fn turn_loop(&mut self, cancel: &CancellationToken, usage: &mut TokenUsage) -> LoopEnd {
+        let tool_specs = self.tools.specs();
+        let mut last_message = None;
+        for _ in 0..self.config.max_model_calls_per_turn {
+            let prompt = Prompt {
+                model: self.config.model.clone(),
+                instructions: context::SYSTEM_PROMPT.to_string(),
+                input: self.history.clone(),
+                tools: tool_specs.clone(),
+                parallel_tool_calls: true,
+            };
+            let answer = tokio::select! {
+                answer = self.call_model(&prompt) => answer,
+                _ = cancel.cancelled() => return LoopEnd::Cancelled,
+            };
+            let answer = match answer {
+                Ok(answer) => answer,
+                Err(error) => return LoopEnd::Failed(error),
+            };
+            if let Some(call_usage) = answer.usage {
+                usage.add(&call_usage);
+                self.emit(EventMsg::TokenCount {
+                    last: call_usage,
+                    total: *usage,
+                });
+            }
+            let mut calls = Vec::new();
+            for item in answer.items {
+                match &item {
+                    ResponseItem::Message { content, .. } => {
+                        self.emit(EventMsg::AgentMessage {
+                            item_id: answer.message_id.clone(),
+                            text: content.clone(),
+                        });
+                        last_message = Some(content.clone());
+                    }
+                    ResponseItem::Reasoning { summary, .. } if !summary.is_empty() => {
+                        self.emit(EventMsg::Reasoning {
+                            item_id: answer.reasoning_id.clone(),
+                            text: summary.join("\n\n"),
+                        });
+                    }
+                    ResponseItem::FunctionCall {
+                        call_id,
+                        name,
+                        arguments,
+                        ..
+                    } => calls.push(ToolCall {
+                        call_id: call_id.clone(),
+                        name: name.clone(),
+                        arguments: arguments.clone(),
+                    }),
+                    _ => {}
+                }
+                self.push_item(item);
+            }
+            if calls.is_empty() {
+                return LoopEnd::Done(last_message);
+            }
+            let results = self.run_tools(&calls, cancel).await;
+            let mut abort = None;
+            for (call, result) in calls.iter().zip(results) {
+                if result.abort_turn && abort.is_none() {
+                    abort = Some(result.output.clone());
+                }
+                self.push_item(ResponseItem::FunctionCallOutput {
+                    call_id: call.call_id.clone(),
+                    output: result.output,
+                });
+            }
+            if let Some(reason) = abort {
+                return LoopEnd::Aborted(reason);
+            }
+            if cancel.is_cancelled() {
+                return LoopEnd::Cancelled;
+            }
+        }
+        LoopEnd::Aborted(format!(
+            "limit reached: {} model calls in one turn (raise limits.max_model_calls_per_turn)",
+            self.config.max_model_calls_per_turn
+        ))
+    }
+
+    /// Streams one model answer, forwarding deltas as events.
+    async fn call_model(&self, prompt: &Prompt) -> Result<ModelAnswer, String> {
+        let mut stream = self
+            .client
+            .stream(prompt)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut answer = ModelAnswer {
+            items: Vec::new(),
+            usage: None,
+            message_id: self.next_item_id("msg"),
+            reasoning_id: self.next_item_id("reasoning"),
+        };
+        while let Some(event) = stream.recv().await {
+            match event.map_err(|e| e.to_string())? {
+                ModelEvent::TextDelta { delta } => self.emit(EventMsg::AgentMessageDelta {
+                    item_id: answer.message_id.clone(),
+                    delta,
+                }),
+                ModelEvent::ReasoningDelta { delta } => self.emit(EventMsg::ReasoningDelta {
+                    item_id: answer.reasoning_id.clone(),
+                    delta,
+                }),
+                ModelEvent::ItemDone(item) => answer.items.push(item),
+                ModelEvent::Retrying {
+                    attempt,
+                    max_attempts,
+                    delay_ms,
+                    reason,
+                } => {
+                    answer.items.clear();
+                    self.emit(EventMsg::StreamRetry {
+                        attempt,
+                        max_attempts,
+                        delay_ms,
+                        reason,
+                    });
+                }
+                ModelEvent::Completed { usage, .. } => {
+                    answer.usage = usage;
+                    return Ok(answer);
+                }
+            }
+        }
+        Err("the model stream ended without completing".into())
+    }
+
+    /// Runs the calls of one answer: consecutive read-only calls at once, others one by one,
+    /// results in the order the model asked.
+    async fn run_tools(&self, calls: &[ToolCall], cancel: &CancellationToken) -> Vec<ToolResult> {
+        let gate = Arc::new(CoreGate::new(
+            self.config.profile,
+            self.config.approval,
+            self.interactive,
+            self.policy.clone(),
+            self.audit.clone(),
+            self.events.clone(),
+            self.approvals.clone(),
+            cancel.clone(),
+        ));
+        let ctx = ToolContext {
+            cwd: self.config.cwd.clone(),
+            sandbox: self.sandbox.clone(),
+            events: self.events.clone(),
+            cancel: cancel.clone(),
+            gate,
+        };
+        let mut results = Vec::with_capacity(calls.len());
+        let mut index = 0;
+        while index < calls.len() {
+            if cancel.is_cancelled() {
+                results.push(ToolResult::error("not run: the turn was interrupted"));
+                index += 1;
+                continue;
+            }
+            let mut end = index;
+            while end < calls.len() && self.tools.is_read_only(&calls[end].name) {
+                end += 1;
+            }
+            if end > index {
+                let batch = join_all(
+                    calls[index..end]
+                        .iter()
+                        .map(|c| self.tools.dispatch(&ctx, c)),
+                );
+                results.extend(batch.await);
+                index = end;
+            } else {
+                results.push(self.tools.dispatch(&ctx, &calls[index]).await);
+                index += 1;
+            }
+        }
+        results
+    }
+}
+
+struct ModelAnswer {
+    items: Vec<ResponseItem>,
+    usage: Option<TokenUsage>,
+    message_id: String,
+    reasoning_id: String,
+}
+
+enum LoopEnd {
+    Done(Option<String>),
+    Cancelled,
+    Aborted(String),
+    Failed(String),
+}

@@ -1,0 +1,22 @@
+//! What the two wire formats have in common: a decoder that turns one attempt's server-sent
+//! events into [`ModelEvent`]s.
+
+use crate::ModelEvent;
+use crate::failure::AttemptFailure;
+use crate::sse::SseEvent;
+
+pub trait WireDecoder: Send {
+    /// Handles one event, appending what it yields to `out`.
+    fn on_event(
+        &mut self,
+        event: &SseEvent,
+        out: &mut Vec<ModelEvent>,
+    ) -> Result<(), AttemptFailure>;
+
+    /// Whether the answer is complete (a `Completed` event has been produced), so the rest of the
+    /// connection need not be read.
+    fn is_complete(&self) -> bool;
+
+    /// The connection ended: finish the answer or report it cut off.
+    fn on_end(&mut self, out: &mut Vec<ModelEvent>) -> Result<(), AttemptFailure>;
+}

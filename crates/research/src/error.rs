@@ -1,0 +1,44 @@
+//! The research engine's errors: each says what failed, on what, and what to do next.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResearchError {
+    #[error(
+        "the `{provider}` search provider needs the network, which the `{profile}` profile forbids; \
+         use `--provider local --path DIR`, or a profile with network access such as `net-read-only`"
+    )]
+    NetworkRefused { provider: String, profile: String },
+    #[error("the `{provider}` provider needs the {variable} environment variable (an API key)")]
+    MissingApiKey { provider: String, variable: String },
+    #[error("the `local` provider needs at least one directory (`--path DIR`)")]
+    NoLocalPaths,
+    #[error("`{path}` is not a readable directory: {source}")]
+    BadLocalPath {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("search with `{provider}` failed for `{query}`: {reason}")]
+    Search {
+        provider: String,
+        query: String,
+        reason: String,
+    },
+    #[error(
+        "the research cache at `{path}` could not be used: {reason}; remove it or pass `--no-cache`"
+    )]
+    Cache { path: PathBuf, reason: String },
+    #[error("the local index at `{path}` could not be written: {source}")]
+    Index {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the HTTP client could not be built: {0}")]
+    Client(String),
+    #[error("the query planner failed: {0}")]
+    Planner(String),
+    #[error("the synthesizer failed: {0}")]
+    Synthesizer(String),
+    #[error("the research was cancelled")]
+    Cancelled,
+}

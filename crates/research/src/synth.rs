@@ -1,0 +1,144 @@
+//! Synthesis: the seam where a model may later write the findings. The default synthesizer is
+//! extractive: each finding is a sentence of a selected passage, quoted verbatim. Whatever a
+//! synthesizer returns, the engine keeps only citations whose quote it finds in the cited
+//! source's extracted text.
+
+use crate::error::ResearchError;
+use crate::text::{sentences, terms};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// A source as the synthesizer sees it.
+#[derive(Debug, Clone)]
+pub struct SynthesisSource {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    pub family: String,
+    /// The full extracted text: quotes must be slices of it.
+    pub text: String,
+}
+
+/// A passage chosen for the report, best first.
+#[derive(Debug, Clone)]
+pub struct SynthesisPassage {
+    pub source_id: String,
+    pub passage_id: String,
+    pub heading: Option<String>,
+    pub text: String,
+    pub score: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SynthesisRequest {
+    pub question: String,
+    pub sub_queries: Vec<String>,
+    pub sources: Vec<SynthesisSource>,
+    pub passages: Vec<SynthesisPassage>,
+    pub max_findings: usize,
+}
+
+/// A citation: a source and a verbatim quote from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Citation {
+    pub source_id: String,
+    pub quote: String,
+}
+
+/// One claim of the report, backed by citations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub text: String,
+    pub citations: Vec<Citation>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Synthesis {
+    /// A short overall answer, if the synthesizer writes one.
+    pub summary: Option<String>,
+    pub findings: Vec<Finding>,
+}
+
+/// Writes findings from selected passages.
+#[async_trait::async_trait]
+pub trait Synthesizer: Send + Sync {
+    async fn synthesize(&self, request: &SynthesisRequest) -> Result<Synthesis, ResearchError>;
+}
+
+/// Picks the most query-relevant sentence of each passage; no model involved.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ExtractiveSynthesizer;
+
+/// Other sources a quote also appears in, for corroboration.
+const MAX_CITATIONS: usize = 3;
+const MIN_SENTENCE_WORDS: usize = 5;
+const MAX_SENTENCE_WORDS: usize = 80;
+
+#[async_trait::async_trait]
+impl Synthesizer for ExtractiveSynthesizer {
+    async fn synthesize(&self, request: &SynthesisRequest) -> Result<Synthesis, ResearchError> {
+        let query_terms: HashSet<String> = terms(&request.question)
+            .into_iter()
+            .chain(request.sub_queries.iter().flat_map(|q| terms(q)))
+            .collect();
+        let question_terms: HashSet<String> = terms(&request.question).into_iter().collect();
+        let mut findings: Vec<Finding> = Vec::new();
+        let mut chosen_terms: Vec<HashSet<String>> = Vec::new();
+        for passage in &request.passages {
+            if findings.len() >= request.max_findings {
+                break;
+            }
+            let best = sentences(&passage.text)
+                .into_iter()
+                .filter(|s| {
+                    (MIN_SENTENCE_WORDS..=MAX_SENTENCE_WORDS)
+                        .contains(&s.split_whitespace().count())
+                })
+                .filter(|s| Some(*s) != passage.heading.as_deref())
+                .map(|s| {
+                    let sentence_terms: HashSet<String> = terms(s).into_iter().collect();
+                    let hits = sentence_terms.intersection(&query_terms).count() as f64;
+                    let question_hits = sentence_terms.intersection(&question_terms).count() as f64;
+                    let score =
+                        (hits + question_hits) / (sentence_terms.len() as f64).sqrt().max(1.0);
+                    (s, sentence_terms, score)
+                })
+                .filter(|(_, _, score)| *score > 0.0)
+                .max_by(|a, b| a.2.total_cmp(&b.2));
+            let Some((sentence, sentence_terms, _)) = best else {
+                continue;
+            };
+            let repeats = chosen_terms.iter().any(|seen| {
+                let shared = seen.intersection(&sentence_terms).count() as f64;
+                shared / (seen.union(&sentence_terms).count() as f64).max(1.0) > 0.6
+            });
+            if repeats {
+                continue;
+            }
+            let mut citations = vec![Citation {
+                source_id: passage.source_id.clone(),
+                quote: sentence.to_string(),
+            }];
+            for other in &request.sources {
+                if citations.len() >= MAX_CITATIONS {
+                    break;
+                }
+                if other.id != passage.source_id && other.text.contains(sentence) {
+                    citations.push(Citation {
+                        source_id: other.id.clone(),
+                        quote: sentence.to_string(),
+                    });
+                }
+            }
+            chosen_terms.push(sentence_terms);
+            findings.push(Finding {
+                text: sentence.to_string(),
+                citations,
+            });
+        }
+        Ok(Synthesis {
+            summary: None,
+            findings,
+        })
+    }
+}

@@ -1,0 +1,67 @@
+//! Dropping every capability before `exec`, so that running as root (or as root of the user
+//! namespace the launcher made) gives the command no power beyond an ordinary user's.
+
+/// Empties the bounding, ambient, inheritable, permitted and effective sets.
+pub(crate) fn drop_all() -> Result<(), String> {
+    // SAFETY: prctl with integer arguments only.
+    unsafe {
+        libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    }
+    let mut cap = 0;
+    loop {
+        // SAFETY: prctl with integer arguments only.
+        let ret = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) };
+        if ret != 0 {
+            let err = std::io::Error::last_os_error();
+            match err.raw_os_error() {
+                // Past the last capability this kernel knows.
+                Some(libc::EINVAL) => break,
+                // Without CAP_SETPCAP the bounding set cannot be touched, but then there is
+                // nothing in it that exec could grant: the process is not privileged.
+                Some(libc::EPERM) => break,
+                _ => return Err(format!("cannot drop capability {cap}: {err}")),
+            }
+        }
+        cap += 1;
+    }
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: libc::c_int,
+    }
+    #[repr(C)]
+    #[derive(Default, Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    let mut header = Header {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let data = [Data::default(); 2];
+    // SAFETY: capset reads a valid header and two data structs, as version 3 requires.
+    let ret = unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) };
+    if ret != 0 {
+        return Err(format!(
+            "cannot clear capabilities: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(())
+}
+
+/// Sets `no_new_privs`: setuid/setgid bits and file capabilities grant nothing from now on.
+pub(crate) fn set_no_new_privs() -> Result<(), String> {
+    // SAFETY: prctl with integer arguments only.
+    let ret = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    if ret != 0 {
+        return Err(format!(
+            "cannot set no_new_privs: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(())
+}

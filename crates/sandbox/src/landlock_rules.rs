@@ -1,0 +1,95 @@
+//! The Landlock domain the launcher enters: read everywhere, write only beneath the writable
+//! roots (and a few harmless devices), TCP connect only to the proxy's port, no TCP bind, and
+//! scoping so that the command cannot signal processes outside its domain (cadre itself) or
+//! reach abstract Unix sockets created outside it.
+
+use landlock::{
+    ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, NetPort, PathBeneath, PathFd,
+    Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope,
+};
+use std::path::{Path, PathBuf};
+
+/// The oldest Landlock ABI that has every right a profile needs: truncation (3), TCP rules (4),
+/// device ioctls (5), and signal and abstract-socket scoping (6).
+pub(crate) const REQUIRED_ABI: ABI = ABI::V6;
+
+/// Devices any command may open for writing: the bit buckets and the terminal.
+const WRITABLE_DEVICES: &[&str] = &["/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/ptmx"];
+
+fn err(context: &str) -> impl Fn(landlock::RulesetError) -> String + '_ {
+    move |e| format!("{context}: {e}")
+}
+
+/// Restricts the calling thread (and every process it execs) for good.
+pub(crate) fn restrict(writable_roots: &[PathBuf], proxy_port: Option<u16>) -> Result<(), String> {
+    let abi = REQUIRED_ABI;
+    let mut ruleset = Ruleset::default()
+        .set_compatibility(CompatLevel::HardRequirement)
+        .handle_access(AccessFs::from_all(abi))
+        .map_err(err("Landlock file-system rules"))?
+        .handle_access(AccessNet::from_all(abi))
+        .map_err(err("Landlock network rules"))?
+        .scope(Scope::from_all(abi))
+        .map_err(err("Landlock scoping"))?
+        .create()
+        .map_err(err("Landlock ruleset"))?;
+
+    let everywhere = AccessFs::from_read(abi) | AccessFs::IoctlDev;
+    ruleset = ruleset
+        .add_rule(PathBeneath::new(open_path(Path::new("/"))?, everywhere))
+        .map_err(err("Landlock read rule"))?;
+    let device = AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::Truncate | AccessFs::IoctlDev;
+    for path in WRITABLE_DEVICES.iter().map(Path::new).chain([Path::new("/dev/pts")]) {
+        if !path.exists() {
+            continue;
+        }
+        let access = if path.is_dir() {
+            device | AccessFs::ReadDir
+        } else {
+            device
+        };
+        ruleset = ruleset
+            .add_rule(PathBeneath::new(open_path(path)?, access))
+            .map_err(err("Landlock device rule"))?;
+    }
+    for root in writable_roots {
+        ruleset = ruleset
+            .add_rule(PathBeneath::new(open_path(root)?, AccessFs::from_all(abi)))
+            .map_err(err("Landlock write rule"))?;
+    }
+    if let Some(port) = proxy_port {
+        ruleset = ruleset
+            .add_rule(NetPort::new(port, AccessNet::ConnectTcp))
+            .map_err(err("Landlock proxy rule"))?;
+    }
+    let status = ruleset
+        .restrict_self()
+        .map_err(err("cannot enter the Landlock domain"))?;
+    if status.ruleset != RulesetStatus::FullyEnforced {
+        return Err(format!(
+            "Landlock enforced the ruleset only partly ({:?})",
+            status.ruleset
+        ));
+    }
+    Ok(())
+}
+
+fn open_path(path: &Path) -> Result<PathFd, String> {
+    PathFd::new(path).map_err(|e| format!("cannot open {}: {e}", path.display()))
+}
+
+/// The Landlock ABI the running kernel offers (0 when Landlock is off).
+pub(crate) fn kernel_abi() -> i32 {
+    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
+    // SAFETY: landlock_create_ruleset with a null attribute and the VERSION flag only returns
+    // a number; it reads and writes no memory.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
+    };
+    if ret < 0 { 0 } else { ret as i32 }
+}

@@ -1,0 +1,108 @@
+//! A scripted model server as a process, for benchmarks and manual runs of cadre.
+//!
+//! ```text
+//! cadre-scripted-model --script FILE [--latency-ms N] [--port N]
+//! cadre-scripted-model --mode shell-then-answer [--latency-ms N] [--port N]
+//! ```
+//!
+//! `--script FILE` plays the replies of FILE, a JSON array of replies in the serde form of
+//! `cadre_test_support::model_server::Reply`, one per request, e.g.
+//! `[{"kind": "answer", "tool_calls": [{"name": "shell", "arguments": {"command": "ls"}}]},
+//!   {"kind": "answer", "text": "Done."}]`; after the last one, requests get HTTP 400.
+//!
+//! `--mode shell-then-answer` answers every request that carries no tool output yet with one
+//! `shell` call (`{"command": "true"}`) and every request that carries one with a short text.
+//!
+//! `--latency-ms N` delays the start of every answer; `--port N` picks the port (0, the default,
+//! takes a free one). Once listening it prints `listening on http://127.0.0.1:PORT/v1` and serves
+//! until killed.
+
+use cadre_test_support::model_server::{ModelServer, Reply};
+use serde_json::json;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+const USAGE: &str = "usage: cadre-scripted-model (--script FILE | --mode shell-then-answer) [--latency-ms N] [--port N]";
+
+enum Source {
+    Script(Vec<Reply>),
+    ShellThenAnswer,
+}
+
+struct Options {
+    source: Source,
+    latency: Duration,
+    port: u16,
+}
+
+fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+    let mut source = None;
+    let mut latency = Duration::ZERO;
+    let mut port = 0;
+    while let Some(arg) = args.next() {
+        let mut value = |flag: &str| args.next().ok_or(format!("{flag} needs a value"));
+        match arg.as_str() {
+            "--script" => {
+                let path = value("--script")?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|error| format!("cannot read {path}: {error}"))?;
+                let replies: Vec<Reply> = serde_json::from_str(&text)
+                    .map_err(|error| format!("{path} is not a JSON array of replies: {error}"))?;
+                source = Some(Source::Script(replies));
+            }
+            "--mode" => match value("--mode")?.as_str() {
+                "shell-then-answer" => source = Some(Source::ShellThenAnswer),
+                other => return Err(format!("unknown mode `{other}` (known: shell-then-answer)")),
+            },
+            "--latency-ms" => {
+                let millis = value("--latency-ms")?;
+                latency = Duration::from_millis(
+                    millis
+                        .parse()
+                        .map_err(|_| format!("--latency-ms takes a number, not `{millis}`"))?,
+                );
+            }
+            "--port" => {
+                let number = value("--port")?;
+                port = number
+                    .parse()
+                    .map_err(|_| format!("--port takes a port number, not `{number}`"))?;
+            }
+            "-h" | "--help" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    let source = source.ok_or_else(|| format!("give --script FILE or --mode\n{USAGE}"))?;
+    Ok(Options {
+        source,
+        latency,
+        port,
+    })
+}
+
+fn main() -> ExitCode {
+    let options = match parse_options(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("cadre-scripted-model: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let server = match options.source {
+        Source::Script(replies) => ModelServer::start_on(options.port, replies),
+        Source::ShellThenAnswer => ModelServer::with_handler_on(options.port, |request| {
+            if request.tool_outputs().is_empty() {
+                Reply::tool_call("shell", json!({"command": "true"}))
+            } else {
+                Reply::text("The command ran.")
+            }
+        }),
+    }
+    .with_latency(options.latency);
+    println!("listening on {}", server.base_url());
+    let _ = std::io::stdout().flush();
+    loop {
+        std::thread::park();
+    }
+}
