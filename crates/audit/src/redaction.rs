@@ -206,7 +206,7 @@ impl Redactor {
             .map(|s| (s.value.clone(), format!("[REDACTED:{}]", s.name)))
             .collect();
         // Longest first, so a value containing another is replaced whole.
-        secret_values.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        secret_values.sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
         Redactor {
             home,
             user,

@@ -17,7 +17,7 @@ fn event(writer: &str, i: u64) -> AuditEvent {
         host: format!("{writer}.example.test"),
         port: Some(443),
         origin: NetworkOrigin::Proxy,
-        decision: if i % 2 == 0 {
+        decision: if i.is_multiple_of(2) {
             Decision::Allow
         } else {
             Decision::Deny
@@ -51,20 +51,20 @@ fn child_writer() {
         match mode.as_str() {
             "forever" => {
                 // Mix queued and durable writes until killed.
-                for i in 0.. {
-                    if i % 50 == 0 {
+                for i in 0u64.. {
+                    if i.is_multiple_of(50) {
                         log.record_durable(event("victim", i)).await.unwrap();
                     } else {
                         log.record(event("victim", i));
                     }
-                    if i % 8 == 0 {
+                    if i.is_multiple_of(8) {
                         tokio::task::yield_now().await;
                     }
                 }
             }
             writer => {
                 for i in 0..RECORDS_PER_PROCESS {
-                    if i % 100 == 0 {
+                    if i.is_multiple_of(100) {
                         log.record_durable(event(writer, i)).await.unwrap();
                     } else {
                         log.record(event(writer, i));

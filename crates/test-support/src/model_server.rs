@@ -1322,3 +1322,257 @@ mod chat {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A minimal HTTP/1.0 client: the server then delimits the body by closing the connection.
+    fn post(server: &ModelServer, path: &str, body: &Value) -> (u16, String) {
+        let mut stream = std::net::TcpStream::connect(server.address()).expect("connect");
+        let body = body.to_string();
+        write!(
+            stream,
+            "POST {path} HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        let status = response[9..12].parse().expect("status code");
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    fn data_lines(body: &str) -> Vec<Value> {
+        body.lines()
+            .filter_map(|line| line.strip_prefix("data: "))
+            .filter(|data| *data != "[DONE]")
+            .map(|data| serde_json::from_str(data).expect("data is JSON"))
+            .collect()
+    }
+
+    #[test]
+    fn serves_both_prefixes_and_reports_an_exhausted_script() {
+        let server = ModelServer::start(vec![Reply::text("one"), Reply::text("two")]);
+        let (status, body) = post(&server, "/responses", &json!({"model": "m", "input": []}));
+        assert_eq!(status, 200);
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).expect("JSON")["output"][0]["content"][0]["text"],
+            "one"
+        );
+        let (status, body) = post(
+            &server,
+            "/v1/chat/completions",
+            &json!({"model": "m", "messages": []}),
+        );
+        assert_eq!(status, 200);
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).expect("JSON")["choices"][0]["message"]["content"],
+            "two"
+        );
+        let (status, body) = post(&server, "/v1/responses", &json!({"model": "m"}));
+        assert_eq!(status, 400);
+        assert!(body.contains("script_exhausted"), "{body}");
+        let (status, _) = post(&server, "/v1/embeddings", &json!({}));
+        assert_eq!(status, 404);
+        let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+        assert_eq!(
+            paths,
+            ["/responses", "/v1/chat/completions", "/v1/responses"]
+        );
+    }
+
+    #[test]
+    fn chat_streams_fragments_and_usage_only_when_asked() {
+        let server = ModelServer::start(vec![
+            Reply::tool_call("shell", json!({"command": "echo hello"})).with_usage(7, 3),
+            Reply::text("plain"),
+        ]);
+        let (_, body) = post(
+            &server,
+            "/v1/chat/completions",
+            &json!({"model": "m", "messages": [], "stream": true, "stream_options": {"include_usage": true}}),
+        );
+        assert!(body.trim_end().ends_with("data: [DONE]"), "{body}");
+        let chunks = data_lines(&body);
+        let fragments: Vec<&Value> = chunks
+            .iter()
+            .filter_map(|c| c.pointer("/choices/0/delta/tool_calls/0"))
+            .collect();
+        assert!(fragments.len() >= 3, "{fragments:?}");
+        assert_eq!(fragments[0]["id"], "call_1");
+        assert_eq!(fragments[0]["function"]["name"], "shell");
+        let arguments: String = fragments
+            .iter()
+            .filter_map(|f| f.pointer("/function/arguments").and_then(Value::as_str))
+            .collect();
+        assert_eq!(arguments, json!({"command": "echo hello"}).to_string());
+        let last = chunks.last().expect("chunks");
+        assert_eq!(last["choices"], json!([]));
+        assert_eq!(last["usage"]["prompt_tokens"], 7);
+        assert!(
+            chunks
+                .iter()
+                .any(|c| c.pointer("/choices/0/finish_reason") == Some(&json!("tool_calls")))
+        );
+
+        let (_, body) = post(
+            &server,
+            "/v1/chat/completions",
+            &json!({"model": "m", "messages": [], "stream": true}),
+        );
+        let chunks = data_lines(&body);
+        assert!(chunks.iter().all(|c| c.get("usage").is_none()), "{body}");
+    }
+
+    #[test]
+    fn responses_stream_follows_the_event_sequence() {
+        let server = ModelServer::start(vec![Reply::text("Hi there").with_reasoning("Greet.")]);
+        let (_, body) = post(
+            &server,
+            "/v1/responses",
+            &json!({"model": "m", "input": [], "stream": true}),
+        );
+        let events = data_lines(&body);
+        let types: Vec<&str> = events
+            .iter()
+            .map(|e| e["type"].as_str().expect("type"))
+            .collect();
+        assert_eq!(types.first(), Some(&"response.created"));
+        assert_eq!(types.last(), Some(&"response.completed"));
+        let first_reasoning = types
+            .iter()
+            .position(|t| *t == "response.reasoning_summary_text.delta")
+            .expect("reasoning deltas");
+        let first_text = types
+            .iter()
+            .position(|t| *t == "response.output_text.delta")
+            .expect("text deltas");
+        assert!(first_reasoning < first_text);
+        let sequence: Vec<u64> = events
+            .iter()
+            .map(|e| e["sequence_number"].as_u64().expect("sequence_number"))
+            .collect();
+        assert!(sequence.windows(2).all(|w| w[1] == w[0] + 1));
+        let completed = events.last().expect("events");
+        assert_eq!(completed["response"]["usage"]["total_tokens"], 15);
+        assert_eq!(
+            completed["response"]["output"].as_array().map(Vec::len),
+            Some(2)
+        );
+        let event_lines = body.lines().filter(|l| l.starts_with("event: ")).count();
+        assert_eq!(event_lines, events.len(), "every event is named");
+    }
+
+    #[test]
+    fn http_errors_carry_retry_headers() {
+        let server = ModelServer::start(vec![
+            Reply::http_error(429, json!({"error": {"message": "slow"}}))
+                .retry_after(2)
+                .retry_after_ms(1500),
+        ]);
+        let mut stream = std::net::TcpStream::connect(server.address()).expect("connect");
+        write!(
+            stream,
+            "POST /v1/responses HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}"
+        )
+        .expect("write");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        let lower = response.to_lowercase();
+        assert!(lower.starts_with("http/1.0 429"), "{response}");
+        assert!(lower.contains("retry-after: 2\r\n"), "{response}");
+        assert!(lower.contains("retry-after-ms: 1500\r\n"), "{response}");
+    }
+
+    #[test]
+    fn script_files_use_the_serde_form_of_replies() {
+        let script = r#"[
+          {"kind": "answer", "tool_calls": [{"name": "shell", "arguments": {"command": "ls"}}]},
+          {"kind": "answer", "text": "Done.", "reasoning": "Looked.", "usage": {"input_tokens": 9, "output_tokens": 2}},
+          {"kind": "http_error", "status": 429, "body": {"error": {"message": "slow down"}}, "retry_after": 1},
+          {"kind": "failed", "code": "server_error", "message": "boom"},
+          {"kind": "cut_off"}, {"kind": "silent"}, {"kind": "malformed"}
+        ]"#;
+        let replies: Vec<Reply> = serde_json::from_str(script).expect("valid script");
+        assert_eq!(
+            replies,
+            vec![
+                Reply::tool_call("shell", json!({"command": "ls"})),
+                Reply::text("Done.")
+                    .with_reasoning("Looked.")
+                    .with_usage(9, 2),
+                Reply::http_error(429, json!({"error": {"message": "slow down"}})).retry_after(1),
+                Reply::failed("server_error", "boom"),
+                Reply::cut_off(),
+                Reply::silent(),
+                Reply::malformed(),
+            ]
+        );
+        assert!(serde_json::from_str::<Vec<Reply>>(r#"[{"kind": "answer", "txt": "x"}]"#).is_err());
+    }
+
+    fn recorded(path: &str, body: Value) -> RecordedRequest {
+        RecordedRequest {
+            path: path.into(),
+            query: String::new(),
+            headers: vec![("authorization".into(), "Bearer k".into())],
+            body,
+        }
+    }
+
+    #[test]
+    fn request_helpers_read_both_wires() {
+        let responses = recorded(
+            "/v1/responses",
+            json!({
+                "model": "m",
+                "instructions": "sys",
+                "stream": true,
+                "tools": [{"type": "function", "name": "shell"}],
+                "input": [
+                    {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "first"}]},
+                    {"type": "function_call", "call_id": "c1", "name": "shell", "arguments": "{}"},
+                    {"type": "function_call_output", "call_id": "c1", "output": "out"},
+                    {"role": "user", "content": "second"},
+                ],
+            }),
+        );
+        let chat = recorded(
+            "/chat/completions",
+            json!({
+                "model": "m",
+                "tools": [{"type": "function", "function": {"name": "shell"}}],
+                "messages": [
+                    {"role": "system", "content": "sys"},
+                    {"role": "user", "content": "first"},
+                    {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "shell", "arguments": "{}"}}]},
+                    {"role": "tool", "tool_call_id": "c1", "content": "out"},
+                    {"role": "user", "content": [{"type": "text", "text": "second"}]},
+                ],
+            }),
+        );
+        assert_eq!(responses.wire(), Wire::Responses);
+        assert_eq!(chat.wire(), Wire::Chat);
+        assert!(responses.is_stream() && !chat.is_stream());
+        for request in [&responses, &chat] {
+            assert_eq!(request.header("Authorization"), Some("Bearer k"));
+            assert_eq!(request.instructions().as_deref(), Some("sys"));
+            assert_eq!(request.tool_names(), ["shell"]);
+            assert_eq!(request.last_user_text().as_deref(), Some("second"));
+            assert_eq!(
+                request.tool_outputs(),
+                [("c1".to_string(), "out".to_string())]
+            );
+            assert_eq!(
+                request.function_calls(),
+                [("c1".to_string(), "shell".to_string(), "{}".to_string())]
+            );
+        }
+    }
+}

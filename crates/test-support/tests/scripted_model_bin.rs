@@ -1,0 +1,88 @@
+//! The `cadre-scripted-model` binary, driven as benchmarks drive it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn post(address: &str, body: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    write!(
+        stream,
+        "POST /v1/chat/completions HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response
+}
+
+#[test]
+fn shell_then_answer_mode_calls_shell_until_it_sees_a_tool_output() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cadre-scripted-model"))
+        .args([
+            "--mode",
+            "shell-then-answer",
+            "--port",
+            "0",
+            "--latency-ms",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let server = Running(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read line");
+    let base_url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"));
+    let address = base_url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.strip_suffix("/v1"))
+        .expect("http://ADDRESS/v1");
+
+    let first = post(
+        address,
+        r#"{"model":"m","messages":[{"role":"user","content":"go"}]}"#,
+    );
+    assert!(first.contains(r#""name":"shell""#), "{first}");
+    assert!(first.contains(r#"\"command\":\"true\""#), "{first}");
+
+    let second = post(
+        address,
+        r#"{"model":"m","messages":[{"role":"user","content":"go"},{"role":"tool","tool_call_id":"call_1","content":"ok"}]}"#,
+    );
+    assert!(second.contains(r#""finish_reason":"stop""#), "{second}");
+    assert!(!second.contains("tool_calls"), "{second}");
+    drop(server);
+}
+
+#[test]
+fn a_bad_script_is_refused_with_a_message() {
+    let dir = std::env::temp_dir().join(format!("cadre-scripted-model-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let script = dir.join("bad.json");
+    std::fs::write(&script, r#"[{"kind": "nonsense"}]"#).expect("write script");
+    let output = Command::new(env!("CARGO_BIN_EXE_cadre-scripted-model"))
+        .arg("--script")
+        .arg(&script)
+        .output()
+        .expect("run");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not a JSON array of replies"), "{stderr}");
+}
