@@ -51,6 +51,34 @@ fn bench_writer(c: &mut Criterion) {
             runtime.block_on(log.flush()).unwrap();
         })
     });
+    const LARGE_BATCH: u64 = 10_000;
+    group.throughput(Throughput::Elements(LARGE_BATCH));
+    group.bench_function("queued_10000_then_flush", |b| {
+        b.iter(|| {
+            for i in 0..LARGE_BATCH {
+                log.record(command_event(i));
+            }
+            runtime.block_on(log.flush()).unwrap();
+        })
+    });
+    // Eight callers waiting at once share one fdatasync (the writer gathers what is queued).
+    const CONCURRENT: u64 = 8;
+    group.throughput(Throughput::Elements(CONCURRENT));
+    group.bench_function("durable_8_concurrent", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let waits: Vec<_> = (0..CONCURRENT)
+                    .map(|i| {
+                        let log = log.clone();
+                        tokio::spawn(async move { log.record_durable(command_event(i)).await })
+                    })
+                    .collect();
+                for wait in waits {
+                    wait.await.unwrap().unwrap();
+                }
+            })
+        })
+    });
     group.throughput(Throughput::Elements(1));
     group.bench_function("durable", |b| {
         let mut i = 0;

@@ -304,10 +304,22 @@ impl Config {
         self.cadre_home.join("sessions")
     }
 
-    /// The merged configuration as TOML with secret-looking values masked.
+    /// The effective configuration as TOML (defaults filled in), secret-looking values masked.
     pub fn to_masked_toml(&self) -> String {
+        let mut effective = self.merged.clone();
+        effective.model = Some(self.model.clone());
+        effective.model_provider = Some(self.provider_id.clone());
+        effective.profile = Some(self.profile);
+        effective.approval_policy = Some(self.approval);
+        effective
+            .model_providers
+            .insert(self.provider_id.clone(), self.provider.clone());
+        effective.limits = Some(LimitsToml {
+            max_model_calls_per_turn: Some(self.max_model_calls_per_turn),
+            turn_timeout_secs: self.turn_timeout.map(|t| t.as_secs()),
+        });
         let mut value =
-            toml::Value::try_from(&self.merged).unwrap_or(toml::Value::Table(Default::default()));
+            toml::Value::try_from(&effective).unwrap_or(toml::Value::Table(Default::default()));
         mask_secrets(&mut value, "");
         toml::to_string_pretty(&value).unwrap_or_default()
     }

@@ -314,6 +314,10 @@ impl WireDecoder for ChatDecoder {
         self.complete
     }
 
+    fn has_final_content(&self) -> bool {
+        self.complete || self.finish_reason.is_some()
+    }
+
     fn on_end(&mut self, out: &mut Vec<ModelEvent>) -> Result<(), AttemptFailure> {
         if self.complete {
             return Ok(());

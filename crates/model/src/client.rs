@@ -65,19 +65,19 @@ pub struct Completion {
 /// A client for one provider. Cloning is cheap and clones share the connection pool.
 #[derive(Clone)]
 pub struct ModelClient {
-    inner: Arc<ClientInner>,
+    pub(crate) inner: Arc<ClientInner>,
 }
 
 #[derive(Clone)]
-struct ClientInner {
-    provider: ProviderConfig,
-    api_key: Option<String>,
-    http: reqwest::Client,
-    url: url::Url,
+pub(crate) struct ClientInner {
+    pub(crate) provider: ProviderConfig,
+    pub(crate) api_key: Option<String>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) url: url::Url,
     /// The endpoint without query parameters, for messages (a query may carry a key).
-    display_url: String,
-    headers: HeaderMap,
-    backoff: Backoff,
+    pub(crate) display_url: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) backoff: Backoff,
 }
 
 impl std::fmt::Debug for ModelClient {
@@ -371,6 +371,7 @@ impl ClientInner {
         let mut events = Vec::new();
         loop {
             let chunk = match timeout(idle, response.chunk()).await {
+                Err(_) | Ok(Err(_)) if decoder.has_final_content() => break,
                 Err(_) => {
                     return Err(AttemptFailure::transient(format!(
                         "the stream was silent for more than {} ms",

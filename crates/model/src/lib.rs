@@ -36,6 +36,7 @@ mod chat_wire;
 mod client;
 mod error;
 mod failure;
+mod probe;
 mod provider;
 mod responses_wire;
 mod retry;
@@ -44,5 +45,6 @@ mod wire;
 
 pub use client::{Completion, ModelClient, ModelEvent, Prompt, ResponseStream};
 pub use error::ModelError;
+pub use probe::ProbeReport;
 pub use provider::{DEFAULT_MAX_RETRIES, DEFAULT_STREAM_IDLE_TIMEOUT_MS, ProviderConfig, WireApi};
 pub use retry::{DEFAULT_BASE_DELAY, DEFAULT_MAX_DELAY};

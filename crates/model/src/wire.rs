@@ -17,6 +17,12 @@ pub trait WireDecoder: Send {
     /// connection need not be read.
     fn is_complete(&self) -> bool;
 
+    /// Whether everything that matters has arrived, so a connection that then stalls or breaks
+    /// can be treated as ended (Chat servers may go quiet after the `finish_reason`).
+    fn has_final_content(&self) -> bool {
+        self.is_complete()
+    }
+
     /// The connection ended: finish the answer or report it cut off.
     fn on_end(&mut self, out: &mut Vec<ModelEvent>) -> Result<(), AttemptFailure>;
 }

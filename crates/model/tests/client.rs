@@ -601,3 +601,43 @@ async fn dropping_the_stream_cancels_the_request() {
     );
     assert_eq!(server.replies_left(), 1);
 }
+
+#[tokio::test]
+async fn a_chat_stream_that_stalls_after_its_finish_reason_is_complete() {
+    // A hand-written server: one chunk with a finish reason, then the connection stays open and
+    // silent, as some Chat servers do instead of sending `[DONE]`.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address");
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut connection, _) = listener.accept().expect("accept");
+        let mut request = [0u8; 4096];
+        let _ = connection.read(&mut request);
+        let chunk = json!({"id": "chatcmpl-x", "choices": [{"index": 0, "delta": {"content": "all done"}, "finish_reason": "stop"}]});
+        write!(
+            connection,
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\ndata: {chunk}\n\n"
+        )
+        .expect("write");
+        connection.flush().expect("flush");
+        let _ = released.recv_timeout(Duration::from_secs(10));
+    });
+    let provider = ProviderConfig {
+        name: "stalling".into(),
+        base_url: format!("http://{address}/v1"),
+        wire_api: WireApi::Chat,
+        env_key: None,
+        http_headers: BTreeMap::new(),
+        query_params: BTreeMap::new(),
+        request_max_retries: Some(0),
+        stream_idle_timeout_ms: Some(200),
+    };
+    let client = fast(ModelClient::new(provider).expect("client"));
+    let (events, error) = collect(&client, &prompt()).await;
+    let _ = release.send(());
+    server.join().expect("server thread");
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(items_of(&events), vec![ResponseItem::assistant("all done")]);
+    assert_eq!(completed(&events).0.as_deref(), Some("chatcmpl-x"));
+}

@@ -2,8 +2,21 @@
 
 /// Upper-case variables that only change formatting, locale or logging.
 const HARMLESS_VARIABLES: &[&str] = &[
-    "LANG", "LANGUAGE", "TZ", "NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "TERM",
-    "COLUMNS", "LINES", "RUST_LOG", "RUST_BACKTRACE", "CI", "CARGO_TERM_COLOR",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "CLICOLOR",
+    "CLICOLOR_FORCE",
+    "TERM",
+    "COLUMNS",
+    "LINES",
+    "RUST_LOG",
+    "RUST_BACKTRACE",
+    "CI",
+    "CARGO_TERM_COLOR",
+    "IFS",
 ];
 
 /// True when `NAME=value` sets a variable that programs may read to decide what to run or load

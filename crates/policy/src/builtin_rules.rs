@@ -8,12 +8,71 @@ use crate::shell::{SHELLS, SimpleCommand, Word, shell_script_argument};
 
 /// Read-only commands that are safe with any arguments.
 const PLAIN_READ_ONLY: &[&str] = &[
-    "ls", "cat", "head", "tail", "wc", "pwd", "echo", "printf", "grep", "egrep", "fgrep", "which",
-    "stat", "du", "df", "true", "false", "cut", "tr", "diff", "uname", "basename", "dirname",
-    "realpath", "readlink", "whoami", "id", "nl", "tac", "column", "cmp", "comm", "paste", "fold",
-    "rev", "seq", "md5sum", "sha1sum", "sha256sum", "sha512sum", "b2sum", "cksum", "od",
-    "hexdump", "strings", "jq", "test", "[", "[[", "type", "sleep", "cd", "pushd", "popd",
-    "nproc", "uptime", "free", "ps", ":", "exit", "return", "break", "continue", "shift", "wait",
+    "ls",
+    "cat",
+    "head",
+    "tail",
+    "wc",
+    "pwd",
+    "echo",
+    "printf",
+    "grep",
+    "egrep",
+    "fgrep",
+    "which",
+    "stat",
+    "du",
+    "df",
+    "true",
+    "false",
+    "cut",
+    "tr",
+    "diff",
+    "uname",
+    "basename",
+    "dirname",
+    "realpath",
+    "readlink",
+    "whoami",
+    "id",
+    "nl",
+    "tac",
+    "column",
+    "cmp",
+    "comm",
+    "paste",
+    "fold",
+    "rev",
+    "seq",
+    "md5sum",
+    "sha1sum",
+    "sha256sum",
+    "sha512sum",
+    "b2sum",
+    "cksum",
+    "od",
+    "hexdump",
+    "strings",
+    "jq",
+    "test",
+    "[",
+    "[[",
+    "type",
+    "sleep",
+    "cd",
+    "pushd",
+    "popd",
+    "nproc",
+    "uptime",
+    "free",
+    "ps",
+    ":",
+    "exit",
+    "return",
+    "break",
+    "continue",
+    "shift",
+    "wait",
 ];
 
 /// Tools whose `--version` is worth allowing.
@@ -30,21 +89,51 @@ const TRANSPARENT_WRAPPERS: &[&str] = &[
 
 /// Interpreters that run a script read from their input.
 const INTERPRETERS: &[&str] = &[
-    "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "python", "python3", "perl",
-    "ruby", "node", "php", "eval", "source", ".",
+    "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "python", "python3", "perl", "ruby",
+    "node", "php", "eval", "source", ".",
 ];
 
 /// Devices whose contents are a disk.
 const BLOCK_DEVICE_PREFIXES: &[&str] = &[
-    "/dev/sd", "/dev/hd", "/dev/vd", "/dev/xvd", "/dev/nvme", "/dev/mmcblk", "/dev/disk",
-    "/dev/dm-", "/dev/md", "/dev/mapper/", "/dev/loop",
+    "/dev/sd",
+    "/dev/hd",
+    "/dev/vd",
+    "/dev/xvd",
+    "/dev/nvme",
+    "/dev/mmcblk",
+    "/dev/disk",
+    "/dev/dm-",
+    "/dev/md",
+    "/dev/mapper/",
+    "/dev/loop",
 ];
 
 /// Directories whose recursive removal or permission change wrecks the system.
 const SYSTEM_DIRECTORIES: &[&str] = &[
-    "/", "~", "$HOME", "${HOME}", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32",
-    "/lib64", "/opt", "/proc", "/root", "/sbin", "/srv", "/sys", "/usr", "/var", "/Users",
-    "/System", "/Library", "/Applications",
+    "/",
+    "~",
+    "$HOME",
+    "${HOME}",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/opt",
+    "/proc",
+    "/root",
+    "/sbin",
+    "/srv",
+    "/sys",
+    "/usr",
+    "/var",
+    "/Users",
+    "/System",
+    "/Library",
+    "/Applications",
 ];
 
 fn rule(id: &str, decision: Decision, reason: &str, matcher: Matcher) -> Rule {
@@ -104,9 +193,9 @@ pub(crate) fn builtin_rules() -> Vec<Rule> {
             "`dd` writes directly to a device",
             builtin(&["dd"], |command| {
                 command.args().iter().any(|arg| {
-                    arg.text
-                        .strip_prefix("of=")
-                        .is_some_and(|target| target.starts_with("/dev/") && !is_harmless_device(target))
+                    arg.text.strip_prefix("of=").is_some_and(|target| {
+                        target.starts_with("/dev/") && !is_harmless_device(target)
+                    })
                 })
             }),
         ),
@@ -122,7 +211,8 @@ pub(crate) fn builtin_rules() -> Vec<Rule> {
             "a function that calls itself in a pipeline or in the background (fork bomb)",
             builtin(&[], |command| {
                 command.in_function.is_some()
-                    && command.in_function.as_deref() == command.words.first().map(|w| w.text.as_str())
+                    && command.in_function.as_deref()
+                        == command.words.first().map(|w| w.text.as_str())
                     && (command.in_pipeline || command.background)
             }),
         ),
@@ -136,15 +226,30 @@ pub(crate) fn builtin_rules() -> Vec<Rule> {
             "builtin:forbid:power",
             forbid,
             "shuts down or reboots the machine",
-            builtin(&["shutdown", "reboot", "halt", "poweroff", "init", "systemctl", "telinit"], |command| {
-                match command.program() {
-                    Some("init" | "telinit") => command.args().iter().any(|a| a.text == "0" || a.text == "6"),
+            builtin(
+                &[
+                    "shutdown",
+                    "reboot",
+                    "halt",
+                    "poweroff",
+                    "init",
+                    "systemctl",
+                    "telinit",
+                ],
+                |command| match command.program() {
+                    Some("init" | "telinit") => command
+                        .args()
+                        .iter()
+                        .any(|a| a.text == "0" || a.text == "6"),
                     Some("systemctl") => command.args().iter().any(|a| {
-                        matches!(a.text.as_str(), "poweroff" | "reboot" | "halt" | "kexec" | "suspend" | "hibernate")
+                        matches!(
+                            a.text.as_str(),
+                            "poweroff" | "reboot" | "halt" | "kexec" | "suspend" | "hibernate"
+                        )
                     }),
                     _ => true,
-                }
-            }),
+                },
+            ),
         ),
         rule(
             "builtin:ask:privilege",
@@ -168,13 +273,18 @@ pub(crate) fn builtin_rules() -> Vec<Rule> {
             "builtin:ask:dynamic-script",
             ask,
             "the shell script is computed at run time, so cadre cannot inspect it",
-            builtin(SHELLS, |command| shell_script_argument(command).is_some_and(|script| !script.literal)),
+            builtin(SHELLS, |command| {
+                shell_script_argument(command).is_some_and(|script| !script.literal)
+            }),
         ),
         rule(
             "builtin:ask:print-env",
             ask,
             "prints environment variables, which may hold secrets",
-            builtin(&["env", "printenv", "export", "set", "declare"], |command| command.args().is_empty()),
+            builtin(
+                &["env", "printenv", "export", "set", "declare"],
+                |command| command.args().is_empty(),
+            ),
         ),
         rule(
             "builtin:assignment",
@@ -186,13 +296,16 @@ pub(crate) fn builtin_rules() -> Vec<Rule> {
             "builtin:read-only:export",
             allow,
             "sets shell variables",
-            builtin(&["export", "local", "declare", "readonly", "typeset"], |command| {
-                command.args().iter().all(|arg| {
-                    arg.literal
-                        && (arg.text.starts_with('-')
-                            || !crate::assignments::is_risky_assignment(&arg.text))
-                })
-            }),
+            builtin(
+                &["export", "local", "declare", "readonly", "typeset"],
+                |command| {
+                    command.args().iter().all(|arg| {
+                        arg.literal
+                            && (arg.text.starts_with('-')
+                                || !crate::assignments::is_risky_assignment(&arg.text))
+                    })
+                },
+            ),
         ),
         rule(
             "builtin:read-only:set",
@@ -200,14 +313,20 @@ pub(crate) fn builtin_rules() -> Vec<Rule> {
             "sets shell options",
             builtin(&["set"], |command| {
                 !command.args().is_empty()
-                    && command.args().iter().all(|arg| arg.text.starts_with('-') || arg.text.starts_with('+') || arg.text.chars().all(|c| c.is_ascii_lowercase()))
+                    && command.args().iter().all(|arg| {
+                        arg.text.starts_with('-')
+                            || arg.text.starts_with('+')
+                            || arg.text.chars().all(|c| c.is_ascii_lowercase())
+                    })
             }),
         ),
         rule(
             "builtin:shell:script",
             allow,
             "runs a script that cadre checked command by command",
-            builtin(SHELLS, |command| shell_script_argument(command).is_some_and(|script| script.literal)),
+            builtin(SHELLS, |command| {
+                shell_script_argument(command).is_some_and(|script| script.literal)
+            }),
         ),
         rule(
             "builtin:read-only:version",
@@ -223,7 +342,10 @@ pub(crate) fn builtin_rules() -> Vec<Rule> {
             allow,
             "looks up where a command is",
             builtin(&["command", "type", "hash"], |command| {
-                command.args().iter().any(|arg| matches!(arg.text.as_str(), "-v" | "-V" | "-t"))
+                command
+                    .args()
+                    .iter()
+                    .any(|arg| matches!(arg.text.as_str(), "-v" | "-V" | "-t"))
             }),
         ),
     ];
@@ -244,23 +366,45 @@ pub(crate) fn builtin_rules() -> Vec<Rule> {
         rules.push(read_only(program, any_args));
     }
     rules.extend([
-        read_only("find", |c| !has_any_arg(c, &["-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf", "-fls"])),
+        read_only("find", |c| {
+            !has_any_arg(
+                c,
+                &[
+                    "-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0",
+                    "-fprintf", "-fls",
+                ],
+            )
+        }),
         read_only("sed", sed_is_read_only),
-        read_only("rg", |c| !c.args().iter().any(|arg| arg.text == "--pre" || arg.text.starts_with("--pre="))),
+        read_only("rg", |c| {
+            !c.args()
+                .iter()
+                .any(|arg| arg.text == "--pre" || arg.text.starts_with("--pre="))
+        }),
         read_only("sort", |c| {
             !c.args().iter().any(|arg| {
                 let text = arg.text.as_str();
-                text.starts_with("--output") || text.starts_with("--compress-program") || is_short_option_with(text, 'o')
+                text.starts_with("--output")
+                    || text.starts_with("--compress-program")
+                    || is_short_option_with(text, 'o')
             })
         }),
         read_only("uniq", |c| positionals(c.args()).count() <= 1),
         read_only("tree", |c| !c.args().iter().any(|arg| arg.text == "-o")),
         read_only("date", |c| {
-            !c.args().iter().any(|arg| arg.text == "-s" || arg.text.starts_with("--set"))
+            !c.args()
+                .iter()
+                .any(|arg| arg.text == "-s" || arg.text.starts_with("--set"))
                 && positionals(c.args()).all(|arg| arg.text.starts_with('+'))
         }),
-        read_only("file", |c| !c.args().iter().any(|arg| arg.text == "-C" || arg.text == "--compile")),
-        read_only("hostname", |c| c.args().iter().all(|arg| arg.text.starts_with('-'))),
+        read_only("file", |c| {
+            !c.args()
+                .iter()
+                .any(|arg| arg.text == "-C" || arg.text == "--compile")
+        }),
+        read_only("hostname", |c| {
+            c.args().iter().all(|arg| arg.text.starts_with('-'))
+        }),
     ]);
     for (subcommand, check) in GIT_READ_ONLY {
         rules.push(rule(
@@ -280,7 +424,9 @@ const GIT_READ_ONLY: &[(&str, GitCheck)] = &[
     ("diff", |c| git_read_only(c, "diff")),
     ("log", |c| git_read_only(c, "log")),
     ("show", |c| git_read_only(c, "show")),
-    ("branch", |c| git_read_only(c, "branch") && git_branch_lists(c)),
+    ("branch", |c| {
+        git_read_only(c, "branch") && git_branch_lists(c)
+    }),
     ("rev-parse", |c| git_read_only(c, "rev-parse")),
     ("ls-files", |c| git_read_only(c, "ls-files")),
     ("blame", |c| git_read_only(c, "blame")),
@@ -297,21 +443,33 @@ fn read_only(program: &'static str, check: fn(&SimpleCommand) -> bool) -> Rule {
 }
 
 fn is_harmless_device(target: &str) -> bool {
-    matches!(target, "/dev/null" | "/dev/zero" | "/dev/stdout" | "/dev/stderr" | "/dev/tty")
+    matches!(
+        target,
+        "/dev/null" | "/dev/zero" | "/dev/stdout" | "/dev/stderr" | "/dev/tty"
+    )
 }
 
 fn is_block_device(path: &str) -> bool {
-    BLOCK_DEVICE_PREFIXES.iter().any(|prefix| path.starts_with(prefix))
+    BLOCK_DEVICE_PREFIXES
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
 }
 
 fn writes_block_device(command: &SimpleCommand) -> bool {
-    command.file_writes().any(|redirect| is_block_device(&redirect.target))
-        || (matches!(command.program(), Some("tee" | "cp" | "mv" | "cat" | "install" | "shred"))
-            && command.args().iter().any(|arg| is_block_device(&arg.text)))
+    command
+        .file_writes()
+        .any(|redirect| is_block_device(&redirect.target))
+        || (matches!(
+            command.program(),
+            Some("tee" | "cp" | "mv" | "cat" | "install" | "shred")
+        ) && command.args().iter().any(|arg| is_block_device(&arg.text)))
 }
 
 fn has_any_arg(command: &SimpleCommand, flags: &[&str]) -> bool {
-    command.args().iter().any(|arg| flags.contains(&arg.text.as_str()))
+    command
+        .args()
+        .iter()
+        .any(|arg| flags.contains(&arg.text.as_str()))
 }
 
 /// True for `-x` style option clusters containing `letter` (`-rf` contains `r`).
@@ -357,7 +515,9 @@ fn is_system_directory(target: &str) -> bool {
 fn removes_system_directory(command: &SimpleCommand) -> bool {
     let args = command.args();
     let recursive = args.iter().any(|arg| {
-        arg.text == "--recursive" || is_short_option_with(&arg.text, 'r') || is_short_option_with(&arg.text, 'R')
+        arg.text == "--recursive"
+            || is_short_option_with(&arg.text, 'r')
+            || is_short_option_with(&arg.text, 'R')
     });
     let no_preserve_root = args.iter().any(|arg| arg.text == "--no-preserve-root");
     no_preserve_root || (recursive && positionals(args).any(|arg| is_system_directory(&arg.text)))
@@ -369,7 +529,10 @@ fn recursive_on_system_directory(command: &SimpleCommand) -> bool {
         .iter()
         .any(|arg| arg.text == "--recursive" || is_short_option_with(&arg.text, 'R'));
     // The first positional is the mode or owner; the rest are paths.
-    recursive && positionals(args).skip(1).any(|arg| is_system_directory(&arg.text))
+    recursive
+        && positionals(args)
+            .skip(1)
+            .any(|arg| is_system_directory(&arg.text))
 }
 
 /// An interpreter that reads its program from a downloader: `curl ... | sh`,
@@ -388,9 +551,20 @@ fn runs_downloaded_code(command: &SimpleCommand) -> bool {
         // `sh -c SCRIPT`: dangerous when the script itself is what was downloaded.
         return shell_script_argument(command).is_some_and(|script| !script.literal);
     }
+    // Code passed inline and computed at run time: `python3 -c "$(curl ...)"`.
+    let args = command.args();
+    let inline_code = args.windows(2).any(|pair| {
+        matches!(pair[0].text.as_str(), "-c" | "-e" | "-E" | "--eval" | "-r") && !pair[1].literal
+    });
+    if inline_code {
+        return true;
+    }
     // Reading the program from stdin: no script file, or an explicit `-`/`-s`.
     let mut positional = positionals(command.args());
-    let reads_stdin_flag = command.args().iter().any(|arg| arg.text == "-" || arg.text == "-s");
+    let reads_stdin_flag = command
+        .args()
+        .iter()
+        .any(|arg| arg.text == "-" || arg.text == "-s");
     reads_stdin_flag || positional.next().is_none()
 }
 
@@ -425,15 +599,40 @@ fn git_branch_lists(command: &SimpleCommand) -> bool {
         return false;
     };
     const LISTING: &[&str] = &[
-        "-a", "--all", "-r", "--remotes", "-v", "-vv", "--verbose", "--show-current", "--no-color",
-        "--color", "-l", "--list", "--merged", "--no-merged", "--contains", "--sort",
+        "-a",
+        "--all",
+        "-r",
+        "--remotes",
+        "-v",
+        "-vv",
+        "--verbose",
+        "--show-current",
+        "--no-color",
+        "--color",
+        "-l",
+        "--list",
+        "--merged",
+        "--no-merged",
+        "--contains",
+        "--sort",
     ];
     let is_listing_flag = |text: &str| {
         LISTING.contains(&text)
-            || ["--sort=", "--format=", "--color=", "--contains=", "--merged="].iter().any(|p| text.starts_with(p))
+            || [
+                "--sort=",
+                "--format=",
+                "--color=",
+                "--contains=",
+                "--merged=",
+            ]
+            .iter()
+            .any(|p| text.starts_with(p))
     };
     let names_allowed = rest.iter().any(|arg| {
-        matches!(arg.text.as_str(), "-l" | "--list" | "--merged" | "--no-merged" | "--contains")
+        matches!(
+            arg.text.as_str(),
+            "-l" | "--list" | "--merged" | "--no-merged" | "--contains"
+        )
     });
     rest.iter().all(|arg| {
         if arg.text.starts_with('-') {

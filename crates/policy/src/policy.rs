@@ -25,6 +25,7 @@ pub enum RuleSource {
     Builtin,
 }
 
+#[derive(Clone)]
 struct Layer {
     source: RuleSource,
     path: Option<PathBuf>,
@@ -61,9 +62,26 @@ pub struct RuleSummary {
 /// assert_eq!(verdict.decision, Decision::Forbid);
 /// assert_eq!(verdict.rule, "builtin:forbid:download-to-shell");
 /// ```
+#[derive(Clone)]
 pub struct Policy {
     /// Highest precedence first.
     layers: Vec<Layer>,
+}
+
+impl std::fmt::Debug for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Policy")
+            .field("sources", &self.sources())
+            .field(
+                "rules",
+                &self
+                    .layers
+                    .iter()
+                    .map(|layer| layer.rules.len())
+                    .sum::<usize>(),
+            )
+            .finish()
+    }
 }
 
 /// What one part's own rules decided, before inheriting from a wrapper.
@@ -93,10 +111,14 @@ impl Policy {
         let mut policy = Policy::builtin();
         let user_file = cadre_home.join(POLICY_FILE_NAME);
         if user_file.is_file() {
-            policy.push_layer(RuleSource::User, load_rule_file(&user_file, "user")?, user_file.clone());
+            let rules = load_rule_file(&user_file, "user")?;
+            tracing::debug!(path = %user_file.display(), rules = rules.len(), "loaded user policy");
+            policy.push_layer(RuleSource::User, rules, user_file.clone());
         }
         if let Some(project_file) = find_project_file(cwd, &user_file) {
-            policy.push_layer(RuleSource::Project, load_rule_file(&project_file, "project")?, project_file);
+            let rules = load_rule_file(&project_file, "project")?;
+            tracing::debug!(path = %project_file.display(), rules = rules.len(), "loaded project policy");
+            policy.push_layer(RuleSource::Project, rules, project_file);
         }
         Ok(policy)
     }
@@ -125,12 +147,22 @@ impl Policy {
             .iter()
             .position(|layer| layer.source >= source)
             .unwrap_or(self.layers.len());
-        self.layers.insert(position, Layer { source, path: Some(path), rules });
+        self.layers.insert(
+            position,
+            Layer {
+                source,
+                path: Some(path),
+                rules,
+            },
+        );
     }
 
     /// The rule files loaded, highest precedence first.
     pub fn sources(&self) -> Vec<PathBuf> {
-        self.layers.iter().filter_map(|layer| layer.path.clone()).collect()
+        self.layers
+            .iter()
+            .filter_map(|layer| layer.path.clone())
+            .collect()
     }
 
     /// Every rule, highest precedence first.
@@ -235,10 +267,10 @@ impl Policy {
         Evaluation {
             decision: decisive.decision,
             rule: decisive.rule.clone(),
-            reason: if parts.len() > 1 {
-                format!("{}: {}", decisive.command, decisive.reason)
-            } else {
-                decisive.reason.clone()
+            reason: match (parts.len(), decisive.decision) {
+                (1, _) => decisive.reason.clone(),
+                (count, Decision::Allow) => format!("all {count} commands are allowed"),
+                _ => format!("{}: {}", decisive.command, decisive.reason),
             },
             parts,
         }
@@ -288,7 +320,9 @@ impl Policy {
                 .iter()
                 .find(|assignment| is_risky_assignment(assignment))
             {
-                let name = assignment.split_once('=').map_or(assignment.as_str(), |(name, _)| name);
+                let name = assignment
+                    .split_once('=')
+                    .map_or(assignment.as_str(), |(name, _)| name);
                 outcome.decision = Decision::Ask;
                 outcome.rule = "builtin:ask:env-assignment".to_string();
                 outcome.reason = format!("sets `{name}`, which can change what commands run");

@@ -15,6 +15,7 @@ pub(crate) fn fed_by_downloader(command: &SimpleCommand) -> bool {
 }
 
 /// How a rule recognises a command.
+#[derive(Clone)]
 pub(crate) enum Matcher {
     /// The program, then a prefix of the arguments; `*` matches any one word. A program with a
     /// `/` must equal the first word; otherwise it is compared with the program's base name.
@@ -27,6 +28,7 @@ pub(crate) enum Matcher {
     },
 }
 
+#[derive(Clone)]
 pub(crate) struct Rule {
     /// Shown to the user: `builtin:read-only:ls`, `project:allow-tests`.
     pub id: String,
@@ -72,7 +74,9 @@ impl Rule {
     pub fn describe_pattern(&self) -> String {
         match &self.matcher {
             Matcher::Prefix(pattern) => format!("{pattern:?}"),
-            Matcher::Builtin { programs, .. } if programs.is_empty() => "(built-in check)".to_string(),
+            Matcher::Builtin { programs, .. } if programs.is_empty() => {
+                "(built-in check)".to_string()
+            }
             Matcher::Builtin { programs, .. } => format!("{} (built-in check)", programs.join("|")),
         }
     }

@@ -57,7 +57,11 @@ pub(crate) fn load_rule_file(path: &Path, layer: &str) -> Result<Vec<Rule>, Poli
     parse_rule_file(&text, path, layer)
 }
 
-pub(crate) fn parse_rule_file(text: &str, path: &Path, layer: &str) -> Result<Vec<Rule>, PolicyError> {
+pub(crate) fn parse_rule_file(
+    text: &str,
+    path: &Path,
+    layer: &str,
+) -> Result<Vec<Rule>, PolicyError> {
     let file: RuleFile = toml::from_str(text).map_err(|err| {
         let line = err
             .span()
@@ -79,14 +83,26 @@ pub(crate) fn parse_rule_file(text: &str, path: &Path, layer: &str) -> Result<Ve
     let mut rules = Vec::with_capacity(file.rule.len());
     for (index, entry) in file.rule.into_iter().enumerate() {
         if entry.command.is_empty() {
-            return Err(invalid(index, "command", "expected at least the program name".to_string()));
+            return Err(invalid(
+                index,
+                "command",
+                "expected at least the program name".to_string(),
+            ));
         }
         if entry.command.iter().any(String::is_empty) {
-            return Err(invalid(index, "command", "expected non-empty words".to_string()));
+            return Err(invalid(
+                index,
+                "command",
+                "expected non-empty words".to_string(),
+            ));
         }
         let id = entry.id.unwrap_or_else(|| format!("rule-{}", index + 1));
         if id.is_empty() || id.chars().any(char::is_whitespace) {
-            return Err(invalid(index, "id", "expected a non-empty id without spaces".to_string()));
+            return Err(invalid(
+                index,
+                "id",
+                "expected a non-empty id without spaces".to_string(),
+            ));
         }
         if !seen_ids.insert(id.clone()) {
             return Err(invalid(index, "id", format!("the id `{id}` is used twice")));

@@ -57,3 +57,5 @@ pub use strategy::Strategy;
 pub use synth::{
     Citation, ExtractiveSynthesizer, Finding, Synthesis, SynthesisRequest, Synthesizer,
 };
+/// Re-exported so callers name provider base URLs without depending on `url` themselves.
+pub use url;

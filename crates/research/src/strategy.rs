@@ -50,7 +50,7 @@ impl Strategy {
         match self {
             Strategy::Comprehensive => StrategyParameters {
                 queries_per_level: 4,
-                results_per_query: 10,
+                results_per_query: 20,
                 fetches_per_level: 16,
                 mmr_lambda: 0.7,
                 family_penalty: 0.15,
@@ -68,7 +68,7 @@ impl Strategy {
             },
             Strategy::Exploratory => StrategyParameters {
                 queries_per_level: 5,
-                results_per_query: 10,
+                results_per_query: 20,
                 fetches_per_level: 20,
                 mmr_lambda: 0.5,
                 family_penalty: 0.4,

@@ -5,7 +5,13 @@
 pub(crate) fn drop_all() -> Result<(), String> {
     // SAFETY: prctl with integer arguments only.
     unsafe {
-        libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        );
     }
     let mut cap = 0;
     loop {

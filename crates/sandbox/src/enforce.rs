@@ -52,7 +52,8 @@ pub(crate) fn apply(
     })?;
     // The working directory still points into the mounts as they were before the binds; walk
     // to it again so relative paths land on the new (writable or read-only) mounts.
-    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
     std::env::set_current_dir(&cwd)
         .map_err(|e| format!("cannot re-enter {}: {e}", cwd.display()))?;
     capabilities::drop_all()?;

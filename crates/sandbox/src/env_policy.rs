@@ -126,7 +126,10 @@ mod tests {
     use super::*;
 
     fn vars(names: &[&str]) -> Vec<(String, String)> {
-        names.iter().map(|n| (n.to_string(), "v".to_string())).collect()
+        names
+            .iter()
+            .map(|n| (n.to_string(), "v".to_string()))
+            .collect()
     }
 
     #[test]

@@ -2,7 +2,9 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
-    #[error("the `{profile}` profile cannot be enforced on this machine: {reason}. Use a kernel with Landlock and seccomp, or choose `--profile trusted` knowingly")]
+    #[error(
+        "the `{profile}` profile cannot be enforced on this machine: {reason}. Use a kernel with Landlock and seccomp, or choose `--profile trusted` knowingly"
+    )]
     Unsupported { profile: String, reason: String },
     #[error("writing {path} is not allowed under the `{profile}` profile{hint}")]
     WriteDenied {

@@ -124,7 +124,14 @@ pub(crate) fn prepare(
         for name in ["NO_PROXY", "no_proxy"] {
             env.remove(name);
         }
-        for name in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"] {
+        for name in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ] {
             env.insert(name.into(), proxy.url());
         }
         command.arg("--proxy-port").arg(proxy.port().to_string());
@@ -320,7 +327,11 @@ mod tests {
     #[tokio::test]
     async fn captures_output_and_exit_code() {
         let out = trusted()
-            .run(req("echo out; echo err >&2; exit 3", 5000), CancellationToken::new(), None)
+            .run(
+                req("echo out; echo err >&2; exit 3", 5000),
+                CancellationToken::new(),
+                None,
+            )
             .await
             .unwrap();
         assert_eq!(out.exit_code, Some(3));
@@ -332,7 +343,11 @@ mod tests {
     #[tokio::test]
     async fn timeout_kills_the_process_group() {
         let out = trusted()
-            .run(req("sleep 30 & sleep 30", 200), CancellationToken::new(), None)
+            .run(
+                req("sleep 30 & sleep 30", 200),
+                CancellationToken::new(),
+                None,
+            )
             .await
             .unwrap();
         assert!(out.timed_out);

@@ -14,7 +14,13 @@ use std::path::{Path, PathBuf};
 pub(crate) const REQUIRED_ABI: ABI = ABI::V6;
 
 /// Devices any command may open for writing: the bit buckets and the terminal.
-const WRITABLE_DEVICES: &[&str] = &["/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/ptmx"];
+const WRITABLE_DEVICES: &[&str] = &[
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/tty",
+    "/dev/ptmx",
+];
 
 fn err(context: &str) -> impl Fn(landlock::RulesetError) -> String + '_ {
     move |e| format!("{context}: {e}")
@@ -39,7 +45,11 @@ pub(crate) fn restrict(writable_roots: &[PathBuf], proxy_port: Option<u16>) -> R
         .add_rule(PathBeneath::new(open_path(Path::new("/"))?, everywhere))
         .map_err(err("Landlock read rule"))?;
     let device = AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::Truncate | AccessFs::IoctlDev;
-    for path in WRITABLE_DEVICES.iter().map(Path::new).chain([Path::new("/dev/pts")]) {
+    for path in WRITABLE_DEVICES
+        .iter()
+        .map(Path::new)
+        .chain([Path::new("/dev/pts")])
+    {
         if !path.exists() {
             continue;
         }

@@ -86,7 +86,9 @@ impl SandboxPolicy {
         }
         for protected in self.read_only_subpaths() {
             if resolved.starts_with(resolve_for_write(&protected)) {
-                return Err(deny("; .git and .cadre stay read-only inside the workspace"));
+                return Err(deny(
+                    "; .git and .cadre stay read-only inside the workspace",
+                ));
             }
         }
         Ok(())
@@ -116,7 +118,10 @@ fn resolve_for_write(path: &Path) -> PathBuf {
             }
             return out;
         }
-        match (existing.file_name().map(|n| n.to_os_string()), existing.parent()) {
+        match (
+            existing.file_name().map(|n| n.to_os_string()),
+            existing.parent(),
+        ) {
             (Some(name), Some(parent)) => {
                 tail.push(name);
                 existing = parent.to_path_buf();
@@ -138,8 +143,16 @@ mod tests {
         let policy = SandboxPolicy::new(SecurityProfile::WorkspaceWrite, &ws);
         assert!(policy.check_writable(&ws.join("src/new.rs")).is_ok());
         assert!(policy.check_writable(&ws.join("../outside.txt")).is_err());
-        assert!(policy.check_writable(&ws.join(".git/hooks/pre-commit")).is_err());
-        assert!(policy.check_writable(&ws.join(".cadre/policy.toml")).is_err());
+        assert!(
+            policy
+                .check_writable(&ws.join(".git/hooks/pre-commit"))
+                .is_err()
+        );
+        assert!(
+            policy
+                .check_writable(&ws.join(".cadre/policy.toml"))
+                .is_err()
+        );
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink(dir.path(), ws.join("escape")).unwrap();

@@ -33,12 +33,16 @@ impl DomainAllowlist {
     /// Whether `host` is named by a pattern.
     pub fn names(&self, host: &str) -> bool {
         let host = normalize_host(host);
-        self.patterns.iter().any(|pattern| match pattern.strip_prefix("*.") {
-            Some(suffix) => host.len() > suffix.len() + 1
-                && host.ends_with(suffix)
-                && host.as_bytes()[host.len() - suffix.len() - 1] == b'.',
-            None => *pattern == host,
-        })
+        self.patterns
+            .iter()
+            .any(|pattern| match pattern.strip_prefix("*.") {
+                Some(suffix) => {
+                    host.len() > suffix.len() + 1
+                        && host.ends_with(suffix)
+                        && host.as_bytes()[host.len() - suffix.len() - 1] == b'.'
+                }
+                None => *pattern == host,
+            })
     }
 
     /// Whether a connection to `host` may be attempted at all.
@@ -146,8 +150,15 @@ impl Drop for NetworkProxy {
 /// The parsed first line of a proxied request.
 #[derive(Debug, PartialEq, Eq)]
 enum Target {
-    Tunnel { host: String, port: u16 },
-    Forward { host: String, port: u16, path: String },
+    Tunnel {
+        host: String,
+        port: u16,
+    },
+    Forward {
+        host: String,
+        port: u16,
+        path: String,
+    },
 }
 
 fn split_host_port(authority: &str, default_port: u16) -> Option<(String, u16)> {
@@ -245,7 +256,9 @@ fn serve(mut client: TcpStream, allowlist: &DomainAllowlist) -> io::Result<()> {
             return respond(
                 &mut client,
                 "403 Forbidden",
-                &format!("cadre proxy: {host} resolves to a local address; name it in the allowlist to reach it\n"),
+                &format!(
+                    "cadre proxy: {host} resolves to a local address; name it in the allowlist to reach it\n"
+                ),
             );
         }
         Err(ConnectError::Io(e)) => {
@@ -266,9 +279,14 @@ fn serve(mut client: TcpStream, allowlist: &DomainAllowlist) -> io::Result<()> {
             let mut forwarded = format!("{method} {path} {version}\r\n");
             for line in lines.filter(|l| !l.is_empty()) {
                 let name = line.split(':').next().unwrap_or_default().trim();
-                let hop_by_hop = ["proxy-connection", "proxy-authorization", "connection", "keep-alive"]
-                    .iter()
-                    .any(|h| name.eq_ignore_ascii_case(h));
+                let hop_by_hop = [
+                    "proxy-connection",
+                    "proxy-authorization",
+                    "connection",
+                    "keep-alive",
+                ]
+                .iter()
+                .any(|h| name.eq_ignore_ascii_case(h));
                 if !hop_by_hop {
                     forwarded.push_str(line);
                     forwarded.push_str("\r\n");
@@ -356,15 +374,26 @@ mod tests {
     fn parses_proxy_targets() {
         assert_eq!(
             parse_target("CONNECT", "example.com:443"),
-            Some(Target::Tunnel { host: "example.com".into(), port: 443 })
+            Some(Target::Tunnel {
+                host: "example.com".into(),
+                port: 443
+            })
         );
         assert_eq!(
             parse_target("GET", "http://[::1]:8080/a?b"),
-            Some(Target::Forward { host: "::1".into(), port: 8080, path: "/a?b".into() })
+            Some(Target::Forward {
+                host: "::1".into(),
+                port: 8080,
+                path: "/a?b".into()
+            })
         );
         assert_eq!(
             parse_target("GET", "http://example.com"),
-            Some(Target::Forward { host: "example.com".into(), port: 80, path: "/".into() })
+            Some(Target::Forward {
+                host: "example.com".into(),
+                port: 80,
+                path: "/".into()
+            })
         );
         assert_eq!(parse_target("GET", "/relative"), None);
     }
@@ -379,7 +408,8 @@ mod tests {
             let n = s.read(&mut buf).unwrap();
             let request = String::from_utf8_lossy(&buf[..n]).into_owned();
             assert!(request.starts_with("GET /hello HTTP/1.1\r\n"), "{request}");
-            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi").unwrap();
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
+                .unwrap();
         });
         let proxy = NetworkProxy::start(DomainAllowlist::new(&["127.0.0.1".into()])).unwrap();
         let fetch = |target: &str| {

@@ -158,8 +158,13 @@ fn deny_rules(sockets: SocketRule) -> Rules {
 fn compile(rules: Rules, errno: u32) -> Result<BpfProgram, String> {
     let arch = TargetArch::try_from(std::env::consts::ARCH)
         .map_err(|e| format!("seccomp does not support this architecture: {e}"))?;
-    let filter = SeccompFilter::new(rules, SeccompAction::Allow, SeccompAction::Errno(errno), arch)
-        .map_err(|e| format!("cannot build the seccomp filter: {e}"))?;
+    let filter = SeccompFilter::new(
+        rules,
+        SeccompAction::Allow,
+        SeccompAction::Errno(errno),
+        arch,
+    )
+    .map_err(|e| format!("cannot build the seccomp filter: {e}"))?;
     filter
         .try_into()
         .map_err(|e| format!("cannot compile the seccomp filter: {e}"))

@@ -135,3 +135,21 @@ fn probe_user_namespace() -> bool {
 fn probe_user_namespace() -> bool {
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_is_always_enforceable_and_others_agree_with_the_cheap_check() {
+        let report = support_report();
+        assert_eq!(report.profiles.len(), SecurityProfile::ALL.len());
+        for support in &report.profiles {
+            if support.profile == SecurityProfile::Trusted {
+                assert!(support.enforceable);
+            } else if profile_support_reason().is_some() {
+                assert!(!support.enforceable && support.reason.is_some());
+            }
+        }
+    }
+}

@@ -1,6 +1,6 @@
-//! A fixture web for the research engine: three HTTP hosts on 127.0.0.1 (three listeners, so
-//! three sites), serving articles wrapped in boilerplate, exact and near copies on a mirror host,
-//! a syndicated copy, pages that `robots.txt` forbids, a slow page, a page that answers 429 once,
+//! A fixture web for the research engine: four HTTP hosts on 127.0.0.1 (four listeners, so four
+//! sites), serving articles wrapped in boilerplate, exact and near copies on a mirror host, a
+//! syndicated copy, an independent article, pages that `robots.txt` forbids, a slow page, a page that answers 429 once,
 //! a huge page, a binary file, a redirect chain, a dead link, and a SearXNG-compatible JSON
 //! search endpoint (`/search?q=...&format=json` on the main host) listing all of them.
 //!
@@ -37,6 +37,7 @@ enum Host {
     Main,
     Mirror,
     Syndicate,
+    Independent,
 }
 
 struct Shared {
@@ -87,6 +88,12 @@ const LIFETIMES_PARAGRAPHS: &[&str] = &[
     "Lifetimes are named regions of code during which a reference is guaranteed to be valid.",
     "The compiler infers most lifetimes through elision rules, so explicit lifetime annotations are needed only when the relationship between input and output references is ambiguous.",
     "A reference can never outlive the value it points to, which is how Rust prevents dangling pointers at compile time.",
+];
+
+const INDEPENDENT_PARAGRAPHS: &[&str] = &[
+    "In my experience teaching Rust, ownership clicks once you think of a value as having exactly one place that is responsible for cleaning it up.",
+    "Moves are cheap in Rust because a move copies only the small handle on the stack, while the heap buffer it points to stays where it is.",
+    "Reaching for clone everywhere hides ownership problems instead of solving them, so it is worth asking which part of the code should own the data.",
 ];
 
 const FLAKY_PARAGRAPHS: &[&str] = &[
@@ -195,6 +202,7 @@ impl Shared {
             Host::Main => 0,
             Host::Mirror => 1,
             Host::Syndicate => 2,
+            Host::Independent => 3,
         };
         format!("http://{}", addresses[index])
     }
@@ -262,6 +270,13 @@ impl Shared {
                 OWNERSHIP_TITLE,
                 &strings(OWNERSHIP_PARAGRAPHS),
             ),
+            (Host::Independent, "/blog/ownership-notes.html") => page(
+                "Notes on Teaching Ownership",
+                "<meta name=\"author\" content=\"Independent Writer\">",
+                "",
+                "Notes on Teaching Ownership",
+                &strings(INDEPENDENT_PARAGRAPHS),
+            ),
             (Host::Syndicate, "/drafts/ownership.html") => {
                 page("Draft", "", "", "Draft", &strings(DRAFT_PARAGRAPHS))
             }
@@ -274,6 +289,7 @@ impl Shared {
         let main = self.origin(Host::Main);
         let mirror = self.origin(Host::Mirror);
         let syndicate = self.origin(Host::Syndicate);
+        let independent = self.origin(Host::Independent);
         let results: Vec<(String, &str, &str)> = vec![
             (
                 format!("{main}/articles/ownership.html"),
@@ -314,6 +330,11 @@ impl Shared {
                 format!("{syndicate}/drafts/ownership.html"),
                 "Draft",
                 "Draft notes.",
+            ),
+            (
+                format!("{independent}/blog/ownership-notes.html"),
+                "Notes on Teaching Ownership",
+                "Teaching ownership.",
             ),
             (
                 format!("{main}/private/internal.html"),
@@ -408,9 +429,9 @@ async fn handle(
 }
 
 impl FixtureWeb {
-    /// Starts the three hosts on ephemeral ports.
+    /// Starts the four hosts on ephemeral ports.
     pub fn start() -> FixtureWeb {
-        let listeners: Vec<std::net::TcpListener> = (0..3)
+        let listeners: Vec<std::net::TcpListener> = (0..4)
             .map(|_| {
                 let listener =
                     std::net::TcpListener::bind(("127.0.0.1", 0)).expect("fixture web: bind");
@@ -443,7 +464,7 @@ impl FixtureWeb {
                     for (listener, host) in
                         listeners
                             .into_iter()
-                            .zip([Host::Main, Host::Mirror, Host::Syndicate])
+                            .zip([Host::Main, Host::Mirror, Host::Syndicate, Host::Independent])
                     {
                         let listener = tokio::net::TcpListener::from_std(listener)
                             .expect("fixture web: listener");
@@ -493,6 +514,11 @@ impl FixtureWeb {
         format!("http://{}", self.addresses[2])
     }
 
+    /// An unrelated site with its own article on the same topic (a separate family).
+    pub fn independent_url(&self) -> String {
+        format!("http://{}", self.addresses[3])
+    }
+
     /// Paths (with query) of every request received on any host, in arrival order.
     pub fn fetch_log(&self) -> Vec<String> {
         self.shared
@@ -524,7 +550,8 @@ impl FixtureWeb {
         {
             0 => Host::Main,
             1 => Host::Mirror,
-            _ => Host::Syndicate,
+            2 => Host::Syndicate,
+            _ => Host::Independent,
         };
         self.shared.page(host, &path)
     }

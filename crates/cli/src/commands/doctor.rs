@@ -1,8 +1,180 @@
+//! `cadre doctor`: the effective configuration (secrets masked), whether the provider answers,
+//! what the sandbox can enforce on this machine, and where cadre keeps its files.
+
 use crate::cli_env::CliEnv;
+use anyhow::Context;
+use cadre_core::ConfigToml;
+use cadre_model::ModelClient;
+use serde_json::json;
+use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
-pub struct DoctorArgs {}
+pub struct DoctorArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Check the configuration for this directory instead of the current one.
+    #[arg(short = 'C', long = "cd", value_name = "DIR")]
+    cd: Option<PathBuf>,
+    /// Skip contacting the model provider.
+    #[arg(long)]
+    offline: bool,
+}
 
-pub fn run(_args: DoctorArgs, _env: &CliEnv) -> anyhow::Result<u8> {
-    anyhow::bail!("not built yet")
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[allow(clippy::print_stdout)]
+pub fn run(args: DoctorArgs, env: &CliEnv) -> anyhow::Result<u8> {
+    let config = env.load_config(args.cd, ConfigToml::default())?;
+    let probe = if args.offline {
+        None
+    } else {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        Some(match ModelClient::new(config.provider.clone()) {
+            Ok(client) => Ok(runtime.block_on(client.probe(&config.model))),
+            Err(err) => Err(err.to_string()),
+        })
+    };
+    let support = cadre_sandbox::support_report();
+    let profile_ok = support
+        .profiles
+        .iter()
+        .find(|p| p.profile == config.profile)
+        .is_none_or(|p| p.enforceable);
+
+    match args.format {
+        Format::Json => {
+            let provider = match &probe {
+                None => json!(null),
+                Some(Ok(report)) => json!(report),
+                Some(Err(err)) => json!({"error": err}),
+            };
+            let out = json!({
+                "version": crate::VERSION,
+                "cadre_home": config.cadre_home,
+                "cwd": config.cwd,
+                "config_files": config.sources,
+                "model": config.model,
+                "provider_id": config.provider_id,
+                "provider": {
+                    "name": config.provider.name,
+                    "base_url": config.provider.base_url,
+                    "wire_api": config.provider.wire_api,
+                    "env_key": config.provider.env_key,
+                    "check": provider,
+                },
+                "profile": config.profile,
+                "approval_policy": config.approval,
+                "sandbox": support,
+                "audit_dir": config.audit_dir(),
+                "audit_enabled": config.audit.enabled.unwrap_or(true),
+                "sessions_dir": config.sessions_dir(),
+                "config": toml_to_json(&config.to_masked_toml()),
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        Format::Text => {
+            println!("cadre {}", crate::VERSION);
+            println!();
+            println!("configuration");
+            println!("  home:            {}", config.cadre_home.display());
+            println!("  working dir:     {}", config.cwd.display());
+            if config.sources.is_empty() {
+                println!("  files:           none (defaults)");
+            }
+            for source in &config.sources {
+                println!("  file:            {}", source.display());
+            }
+            println!("  model:           {}", config.model);
+            println!(
+                "  provider:        {} ({}, {} wire, {})",
+                config.provider_id,
+                config.provider.base_url,
+                match config.provider.wire_api {
+                    cadre_model::WireApi::Responses => "responses",
+                    cadre_model::WireApi::Chat => "chat",
+                },
+                match &config.provider.env_key {
+                    Some(var) if std::env::var(var).is_ok_and(|v| !v.is_empty()) =>
+                        format!("key from {var}: set"),
+                    Some(var) => format!("key from {var}: NOT SET"),
+                    None => "no key".to_string(),
+                }
+            );
+            match &probe {
+                None => println!("  provider check:  skipped (--offline)"),
+                Some(Ok(report)) => println!(
+                    "  provider check:  {} ({} in {} ms)",
+                    report.summary, report.url, report.latency_ms
+                ),
+                Some(Err(err)) => println!("  provider check:  {err}"),
+            }
+            println!("  profile:         {}", config.profile);
+            println!("  approval policy: {}", config.approval);
+            println!();
+            println!("sandbox");
+            println!(
+                "  os {} · landlock ABI {} · seccomp {} · user namespaces {} · root {}",
+                support.os,
+                support.landlock_abi,
+                yes_no(support.seccomp),
+                yes_no(support.user_namespaces),
+                yes_no(support.running_as_root)
+            );
+            for profile in &support.profiles {
+                match &profile.reason {
+                    None => println!("  {:<16} enforced", profile.profile.as_str()),
+                    Some(reason) => {
+                        println!(
+                            "  {:<16} CANNOT be enforced: {reason}",
+                            profile.profile.as_str()
+                        )
+                    }
+                }
+            }
+            println!();
+            println!("files");
+            println!("  sessions:        {}", config.sessions_dir().display());
+            println!(
+                "  audit log:       {}{}",
+                config.audit_dir().display(),
+                if config.audit.enabled == Some(false) {
+                    " (disabled)"
+                } else {
+                    ""
+                }
+            );
+            println!();
+            println!("effective configuration (secrets masked)");
+            for line in config.to_masked_toml().lines() {
+                println!("  {line}");
+            }
+        }
+    }
+    let provider_ok = match &probe {
+        None => true,
+        Some(Ok(report)) => report
+            .status
+            .is_some_and(|s| s < 500 && s != 401 && s != 403),
+        Some(Err(_)) => false,
+    };
+    Ok(if provider_ok && profile_ok { 0 } else { 1 })
+}
+
+fn yes_no(value: bool) -> &'static str {
+    if value { "yes" } else { "no" }
+}
+
+fn toml_to_json(text: &str) -> serde_json::Value {
+    text.parse::<toml::Table>()
+        .ok()
+        .and_then(|t| serde_json::to_value(t).ok())
+        .unwrap_or(serde_json::Value::Null)
 }

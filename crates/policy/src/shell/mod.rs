@@ -202,7 +202,9 @@ impl SimpleCommand {
 
     /// The redirects that create or modify files.
     pub fn file_writes(&self) -> impl Iterator<Item = &Redirect> {
-        self.redirects.iter().filter(|redirect| redirect.writes_file())
+        self.redirects
+            .iter()
+            .filter(|redirect| redirect.writes_file())
     }
 
     /// The command as a shell would read it back, for display.

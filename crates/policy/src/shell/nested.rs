@@ -23,7 +23,9 @@ struct Wrapper {
 const WRAPPERS: &[Wrapper] = &[
     Wrapper {
         name: "sudo",
-        options_with_value: &["-u", "-g", "-C", "-p", "-D", "-r", "-t", "-U", "-T", "-R", "-h"],
+        options_with_value: &[
+            "-u", "-g", "-C", "-p", "-D", "-r", "-t", "-U", "-T", "-R", "-h",
+        ],
         lookup_options: &["-l", "-v", "-k", "-K", "-V", "-e", "--help", "--version"],
         leading_positionals: 0,
         takes_assignments: true,
@@ -198,7 +200,10 @@ pub fn shell_script_argument(command: &SimpleCommand) -> Option<&super::Word> {
     None
 }
 
-fn wrapped_command_start(wrapper: &Wrapper, command: &SimpleCommand) -> Option<(usize, Vec<String>)> {
+fn wrapped_command_start(
+    wrapper: &Wrapper,
+    command: &SimpleCommand,
+) -> Option<(usize, Vec<String>)> {
     let words = &command.words;
     let mut assignments = Vec::new();
     let mut positionals_left = wrapper.leading_positionals;
@@ -213,7 +218,11 @@ fn wrapped_command_start(wrapper: &Wrapper, command: &SimpleCommand) -> Option<(
             if wrapper.lookup_options.contains(&text) {
                 return None;
             }
-            index += if wrapper.options_with_value.contains(&text) { 2 } else { 1 };
+            index += if wrapper.options_with_value.contains(&text) {
+                2
+            } else {
+                1
+            };
         } else if wrapper.takes_assignments && is_assignment(text) {
             assignments.push(text.to_string());
             index += 1;

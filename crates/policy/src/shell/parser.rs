@@ -636,7 +636,9 @@ impl Parser {
             }
             command.words.push(raw.word);
         }
-        if command.words.is_empty() && command.assignments.is_empty() && command.redirects.is_empty()
+        if command.words.is_empty()
+            && command.assignments.is_empty()
+            && command.redirects.is_empty()
         {
             return Err(self.error("expected a command"));
         }
@@ -681,7 +683,10 @@ impl Parser {
         if self.peek() == Some('(') {
             return Err(self.error("array assignments are not supported"));
         }
-        let value = self.read_word()?.map(|raw| raw.word.text).unwrap_or_default();
+        let value = self
+            .read_word()?
+            .map(|raw| raw.word.text)
+            .unwrap_or_default();
         let operator = if operator_len == 1 { "=" } else { "+=" };
         Ok(Some(format!("{name}{operator}{value}")))
     }
@@ -723,7 +728,10 @@ impl Parser {
         } else if self.starts_with(">&") {
             (RedirectKind::Duplicate, 2)
         } else if self.starts_with(">|") || self.starts_with(">") {
-            (RedirectKind::Write, if self.starts_with(">|") { 2 } else { 1 })
+            (
+                RedirectKind::Write,
+                if self.starts_with(">|") { 2 } else { 1 },
+            )
         } else if fd.is_none() && self.starts_with("&>>") {
             (RedirectKind::AppendBoth, 3)
         } else if fd.is_none() && self.starts_with("&>") {
@@ -865,7 +873,11 @@ impl Parser {
         }
     }
 
-    fn read_double_quoted(&mut self, text: &mut String, literal: &mut bool) -> Result<(), ParseError> {
+    fn read_double_quoted(
+        &mut self,
+        text: &mut String,
+        literal: &mut bool,
+    ) -> Result<(), ParseError> {
         let open = self.pos - 1;
         loop {
             match self.peek() {
@@ -918,7 +930,9 @@ impl Parser {
                 }
                 self.pos += 1;
                 if body.contains("$(") || body.contains('`') {
-                    return Err(self.error("command substitution inside arithmetic is not supported"));
+                    return Err(
+                        self.error("command substitution inside arithmetic is not supported")
+                    );
                 }
                 *literal = false;
             }
@@ -942,9 +956,7 @@ impl Parser {
                 self.pos += 2;
                 let body = self.read_balanced('{', '}', "`${`")?;
                 if body.contains("$(") || body.contains('`') {
-                    return Err(
-                        self.error("command substitution inside `${...}` is not supported")
-                    );
+                    return Err(self.error("command substitution inside `${...}` is not supported"));
                 }
                 *literal = false;
             }

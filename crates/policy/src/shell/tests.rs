@@ -11,7 +11,12 @@ fn argvs(script: &str) -> Vec<Vec<String>> {
 
 fn single(script: &str) -> SimpleCommand {
     let parsed = parse(script).unwrap_or_else(|err| panic!("{script:?} should parse: {err}"));
-    assert_eq!(parsed.commands.len(), 1, "{script:?}: {:?}", parsed.commands);
+    assert_eq!(
+        parsed.commands.len(),
+        1,
+        "{script:?}: {:?}",
+        parsed.commands
+    );
     parsed.commands.into_iter().next().unwrap()
 }
 
@@ -43,7 +48,16 @@ fn removes_quotes_and_escapes() {
     let command = single(r#"grep -rn "fn main" 'src dir' it\'s "a\"b" "\$x" $'tab\there'"#);
     assert_eq!(
         command.argv(),
-        ["grep", "-rn", "fn main", "src dir", "it's", "a\"b", "$x", "tab\there"]
+        [
+            "grep",
+            "-rn",
+            "fn main",
+            "src dir",
+            "it's",
+            "a\"b",
+            "$x",
+            "tab\there"
+        ]
     );
     assert!(command.words.iter().all(|word| word.literal));
 }
@@ -92,7 +106,10 @@ fn redirect_without_space_and_here_string() {
 
 #[test]
 fn digits_not_followed_by_redirect_are_words() {
-    assert_eq!(single("head -n 20 file").argv(), ["head", "-n", "20", "file"]);
+    assert_eq!(
+        single("head -n 20 file").argv(),
+        ["head", "-n", "20", "file"]
+    );
 }
 
 #[test]
@@ -112,7 +129,11 @@ fn assignments_prefix_the_command() {
 #[test]
 fn command_substitutions_are_commands_too() {
     let parsed = parse("echo \"today: $(date +%F)\" `whoami`").unwrap();
-    let programs: Vec<_> = parsed.commands.iter().map(|c| c.program().unwrap()).collect();
+    let programs: Vec<_> = parsed
+        .commands
+        .iter()
+        .map(|c| c.program().unwrap())
+        .collect();
     assert_eq!(programs, ["date", "whoami", "echo"]);
     assert_eq!(parsed.commands[0].origin, Origin::Substitution);
     assert_eq!(parsed.commands[1].origin, Origin::Substitution);
@@ -206,22 +227,36 @@ fn control_structures() {
     );
     assert_eq!(
         argvs("[[ -n \"$x\" && $x < 3 ]] && echo yes"),
-        vec![vec!["[[", "-n", "$x", "&&", "$x", "<", "3", "]]"], vec!["echo", "yes"]]
+        vec![
+            vec!["[[", "-n", "$x", "&&", "$x", "<", "3", "]]"],
+            vec!["echo", "yes"]
+        ]
     );
 }
 
 #[test]
 fn reserved_words_are_only_reserved_in_command_position() {
-    assert_eq!(argvs("echo if then fi done"), vec![vec!["echo", "if", "then", "fi", "done"]]);
+    assert_eq!(
+        argvs("echo if then fi done"),
+        vec![vec!["echo", "if", "then", "fi", "done"]]
+    );
     assert_eq!(argvs("echo { }"), vec![vec!["echo", "{", "}"]]);
 }
 
 #[test]
 fn functions_mark_their_bodies() {
     let parsed = parse(":(){ :|:& };:").unwrap();
-    let inside: Vec<_> = parsed.commands.iter().filter(|c| c.in_function.is_some()).collect();
+    let inside: Vec<_> = parsed
+        .commands
+        .iter()
+        .filter(|c| c.in_function.is_some())
+        .collect();
     assert_eq!(inside.len(), 2);
-    assert!(inside.iter().all(|c| c.in_function.as_deref() == Some(":") && c.in_pipeline));
+    assert!(
+        inside
+            .iter()
+            .all(|c| c.in_function.as_deref() == Some(":") && c.in_pipeline)
+    );
     assert!(inside[1].background);
     assert_eq!(parsed.commands.last().unwrap().in_function, None);
     let parsed = parse("function greet { echo hi; }\ngreet").unwrap();
@@ -240,7 +275,10 @@ fn comments_and_line_continuations() {
 fn here_docs_are_read_and_skipped() {
     let parsed = parse("cat > notes.md <<'EOF'\n$(not a command)\nEOF\necho after").unwrap();
     assert_eq!(parsed.commands.len(), 2);
-    assert_eq!(parsed.commands[0].file_writes().next().unwrap().target, "notes.md");
+    assert_eq!(
+        parsed.commands[0].file_writes().next().unwrap().target,
+        "notes.md"
+    );
     assert_eq!(parsed.commands[1].argv(), ["echo", "after"]);
     let tabs = parse("cat <<-END\n\tbody\n\tEND\nls").unwrap();
     assert_eq!(tabs.commands.len(), 2);
@@ -268,12 +306,17 @@ fn unsupported_or_broken_scripts_are_errors() {
 #[test]
 fn arithmetic_and_parameter_expansions_are_words() {
     let command = single("echo $((1 + 2)) ${name:-default} $# $?");
-    assert_eq!(command.argv(), ["echo", "$((1 + 2))", "${name:-default}", "$#", "$?"]);
+    assert_eq!(
+        command.argv(),
+        ["echo", "$((1 + 2))", "${name:-default}", "$#", "$?"]
+    );
 }
 
 #[test]
 fn parse_argv_builds_nested_commands() {
-    let argv: Vec<String> = ["sudo", "bash", "-c", "ls | wc -l"].map(String::from).to_vec();
+    let argv: Vec<String> = ["sudo", "bash", "-c", "ls | wc -l"]
+        .map(String::from)
+        .to_vec();
     let parsed = parse_argv(&argv).unwrap();
     let programs: Vec<_> = parsed.commands.iter().filter_map(|c| c.program()).collect();
     assert_eq!(programs, ["sudo", "bash", "ls", "wc"]);

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Whole-process overhead of the sandbox: `cadre sandbox --profile P -- true` against plain `true`.
+# Usage: bench/sandbox.sh [PROFILE] (default workspace-write). Builds the release binary first
+# unless CADRE_BIN points at one. Uses hyperfine when installed, else a timed loop.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile="${1:-workspace-write}"
+runs="${RUNS:-300}"
+bin="${CADRE_BIN:-target/release/cadre}"
+if [ -z "${CADRE_BIN:-}" ]; then
+    cargo build --release -q -p cadre-cli
+fi
+workspace="$(mktemp -d)"
+trap 'rm -rf "$workspace"' EXIT
+true_bin="$(command -v true)"
+plain=("$true_bin")
+sandboxed=("$bin" sandbox --profile "$profile" --cd "$workspace" -- "$true_bin")
+
+if command -v hyperfine >/dev/null 2>&1; then
+    export_file="$(mktemp)"
+    hyperfine -N --warmup 20 --runs "$runs" --export-json "$export_file" \
+        "${plain[*]}" "${sandboxed[*]}" >&2
+    python3 - "$export_file" "$profile" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+plain, boxed = (r["mean"] * 1000 for r in results)
+print(f"plain true:              {plain:.3f} ms")
+print(f"cadre sandbox ({sys.argv[2]}): {boxed:.3f} ms")
+print(f"overhead:                {boxed - plain:.3f} ms (target: at most 2 ms)")
+PY
+    rm -f "$export_file"
+else
+    mean_ms() {
+        local start end
+        start=$(date +%s%N)
+        for _ in $(seq "$runs"); do "$@" >/dev/null; done
+        end=$(date +%s%N)
+        echo "scale=3; ($end - $start) / $runs / 1000000" | bc
+    }
+    plain_ms=$(mean_ms "${plain[@]}")
+    boxed_ms=$(mean_ms "${sandboxed[@]}")
+    echo "plain true:              $plain_ms ms"
+    echo "cadre sandbox ($profile): $boxed_ms ms"
+    echo "overhead:                $(echo "$boxed_ms - $plain_ms" | bc) ms (target: at most 2 ms)"
+fi
