@@ -47,6 +47,10 @@ enum Command {
     Policy(commands::policy::PolicyArgs),
     /// Verify and read the audit log.
     Audit(commands::audit::AuditArgs),
+    /// Turn a goal into a plan and run it with a team of agents.
+    Supervisor(commands::supervisor::SupervisorArgs),
+    /// List and inspect agent roles (built-in and from role files).
+    Agents(commands::agents::AgentsArgs),
     /// Research a question across sources and write a cited report.
     DeepResearch(commands::research::ResearchArgs),
     /// Print shell completions.
@@ -73,6 +77,8 @@ fn main() -> ExitCode {
         Some(Command::Sandbox(args)) => commands::sandbox::run(args, &env),
         Some(Command::Policy(args)) => commands::policy::run(args, &env),
         Some(Command::Audit(args)) => commands::audit::run(args, &env),
+        Some(Command::Supervisor(args)) => commands::supervisor::run(args, &env),
+        Some(Command::Agents(args)) => commands::agents::run(args, &env),
         Some(Command::DeepResearch(args)) => commands::research::run(args, &env),
         Some(Command::Completion(args)) => commands::completion::run(args, Cli::command()),
     };

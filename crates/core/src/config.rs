@@ -32,6 +32,31 @@ pub struct ConfigToml {
     pub shell_environment_policy: Option<EnvPolicy>,
     pub audit: Option<AuditToml>,
     pub research: Option<ResearchToml>,
+    /// Prices per million tokens, by model name, for `--budget-usd` and cost reports.
+    #[serde(default)]
+    pub model_prices: BTreeMap<String, ModelPrice>,
+}
+
+/// What a model costs, in US dollars per million tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelPrice {
+    pub input_per_mtok: f64,
+    pub output_per_mtok: f64,
+    /// Price of cached input tokens; defaults to the input price.
+    pub cached_input_per_mtok: Option<f64>,
+}
+
+impl ModelPrice {
+    /// The cost of `usage` in US dollars.
+    pub fn cost(&self, usage: &cadre_protocol::TokenUsage) -> f64 {
+        let cached = usage.cached_input_tokens.min(usage.input_tokens) as f64;
+        let fresh = usage.input_tokens as f64 - cached;
+        (fresh * self.input_per_mtok
+            + cached * self.cached_input_per_mtok.unwrap_or(self.input_per_mtok)
+            + usage.output_tokens as f64 * self.output_per_mtok)
+            / 1_000_000.0
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -134,6 +159,7 @@ pub struct Config {
     pub env_policy: EnvPolicy,
     pub audit: AuditToml,
     pub research: ResearchToml,
+    pub model_prices: BTreeMap<String, ModelPrice>,
     /// Files that contributed, in the order applied.
     pub sources: Vec<PathBuf>,
     /// The merged TOML, for `cadre doctor`.
@@ -276,6 +302,7 @@ impl Config {
             env_policy,
             audit: merged.audit.clone().unwrap_or_default(),
             research: merged.research.clone().unwrap_or_default(),
+            model_prices: merged.model_prices.clone(),
             cadre_home,
             cwd,
             sources,
@@ -291,6 +318,11 @@ impl Config {
         policy.network_allow = self.network.allow.clone();
         policy.env = self.env_policy.clone();
         policy
+    }
+
+    /// The price of the configured model, when the price table has it.
+    pub fn model_price(&self) -> Option<ModelPrice> {
+        self.model_prices.get(&self.model).copied()
     }
 
     pub fn audit_dir(&self) -> PathBuf {

@@ -34,6 +34,8 @@ pub struct SessionOptions {
     pub parent_session_id: Option<String>,
     /// The tools offered; `None` means the default set.
     pub tools: Option<ToolRegistry>,
+    /// Instructions added after cadre's system prompt (a sub-agent's role, say).
+    pub extra_instructions: Option<String>,
 }
 
 /// How a turn ended.
@@ -91,6 +93,7 @@ pub struct Session {
     audit: Arc<dyn AuditSink>,
     interactive: bool,
     approvals: Arc<PendingApprovals>,
+    instructions: String,
     turn_counter: u64,
     item_counter: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -196,6 +199,10 @@ impl Session {
             audit: options.audit,
             interactive: options.interactive,
             approvals: Arc::new(PendingApprovals::default()),
+            instructions: match &options.extra_instructions {
+                Some(extra) => format!("{}\n\n{extra}", context::SYSTEM_PROMPT),
+                None => context::SYSTEM_PROMPT.to_string(),
+            },
             turn_counter: 0,
             item_counter: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         })
@@ -368,7 +375,7 @@ impl Session {
         for _ in 0..self.config.max_model_calls_per_turn {
             let prompt = Prompt {
                 model: self.config.model.clone(),
-                instructions: context::SYSTEM_PROMPT.to_string(),
+                instructions: self.instructions.clone(),
                 input: self.history.clone(),
                 tools: tool_specs.clone(),
                 parallel_tool_calls: true,

@@ -64,6 +64,7 @@ const PLAIN_READ_ONLY: &[&str] = &[
     "popd",
     "nproc",
     "uptime",
+    "read",
     "free",
     "ps",
     ":",

@@ -284,7 +284,7 @@ pub fn extract_plain(text: &str, is_code: bool) -> Extracted {
             } else {
                 squash_whitespace(chunk)
             };
-            (!text.trim().is_empty()).then(|| Block {
+            (!text.trim().is_empty()).then_some(Block {
                 kind: if is_code {
                     BlockKind::Code
                 } else {

@@ -81,7 +81,11 @@ pub fn near_duplicate_pairs(fingerprints: &[u64]) -> Vec<(usize, usize)> {
     for (i, fp) in fingerprints.iter().enumerate() {
         for band in 0..bands {
             // The last band takes the bits left over by the division.
-            let bits = if band == bands - 1 { 64 - width * (bands - 1) } else { width };
+            let bits = if band == bands - 1 {
+                64 - width * (bands - 1)
+            } else {
+                width
+            };
             let key = (fp >> (band * width)) & ((1u64 << bits) - 1);
             buckets.entry((band, key)).or_default().push(i);
         }
@@ -123,7 +127,11 @@ mod tests {
         let copy = TEXT.replace("single owner", "sole owner");
         let other = "Pasta should be cooked in plenty of salted boiling water until al dente, \
             then drained and tossed with the sauce while still hot so it absorbs the flavour.";
-        assert!(hamming(simhash(TEXT), simhash(&copy)) <= NEAR_DUPLICATE_DISTANCE, "{}", hamming(simhash(TEXT), simhash(&copy)));
+        assert!(
+            hamming(simhash(TEXT), simhash(&copy)) <= NEAR_DUPLICATE_DISTANCE,
+            "{}",
+            hamming(simhash(TEXT), simhash(&copy))
+        );
         assert!(hamming(simhash(TEXT), simhash(other)) > 16);
         assert_eq!(simhash(TEXT), simhash(&TEXT.to_uppercase()));
     }
@@ -131,7 +139,14 @@ mod tests {
     #[test]
     fn banded_pairs_match_brute_force() {
         let fps: Vec<u64> = (0..300u64)
-            .map(|i| mix(i / 3) ^ if i % 3 == 1 { (1 << (i % 64)) | (1 << ((i * 7) % 64)) } else { 0 })
+            .map(|i| {
+                mix(i / 3)
+                    ^ if i % 3 == 1 {
+                        (1 << (i % 64)) | (1 << ((i * 7) % 64))
+                    } else {
+                        0
+                    }
+            })
             .collect();
         let mut brute = Vec::new();
         for i in 0..fps.len() {

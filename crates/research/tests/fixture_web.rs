@@ -2,8 +2,8 @@
 
 use cadre_protocol::SecurityProfile;
 use cadre_research::{
-    Engine, FetchCache, FetchConfig, Fetcher, LocalIndex, LocalProvider, ResearchError, ResearchOutcome, ResearchRequest,
-    SearxngProvider, Strategy,
+    Engine, FetchCache, FetchConfig, Fetcher, LocalIndex, LocalProvider, ResearchError,
+    ResearchOutcome, ResearchRequest, SearxngProvider, Strategy,
 };
 use cadre_test_support::fixture_web::FixtureWeb;
 use std::sync::Arc;
@@ -21,7 +21,9 @@ fn fetch_config() -> FetchConfig {
 }
 
 fn searxng_engine(web: &FixtureWeb, cache: Option<&std::path::Path>) -> Engine {
-    let cache = cache.map(|dir| FetchCache::open(&dir.join("fetch.sqlite3"), Duration::from_secs(3600)).unwrap());
+    let cache = cache.map(|dir| {
+        FetchCache::open(&dir.join("fetch.sqlite3"), Duration::from_secs(3600)).unwrap()
+    });
     let fetcher = Arc::new(Fetcher::new(fetch_config(), cache).unwrap());
     let base = Url::parse(&format!("{}/", web.searxng_url())).unwrap();
     let provider = Arc::new(SearxngProvider::new(fetcher.client().clone(), base));
@@ -42,12 +44,24 @@ fn path_of(url: &str) -> String {
     Url::parse(url).unwrap().path().to_string()
 }
 
-fn source_by_path<'a>(outcome: &'a ResearchOutcome, path: &str) -> Option<&'a cadre_research::report::SourceEntry> {
-    outcome.report.sources.iter().find(|s| path_of(&s.url) == path)
+fn source_by_path<'a>(
+    outcome: &'a ResearchOutcome,
+    path: &str,
+) -> Option<&'a cadre_research::report::SourceEntry> {
+    outcome
+        .report
+        .sources
+        .iter()
+        .find(|s| path_of(&s.url) == path)
 }
 
 fn skip_reason(outcome: &ResearchOutcome, path: &str) -> Option<String> {
-    outcome.report.skipped.iter().find(|s| path_of(&s.url) == path).map(|s| s.reason.clone())
+    outcome
+        .report
+        .skipped
+        .iter()
+        .find(|s| path_of(&s.url) == path)
+        .map(|s| s.reason.clone())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,17 +74,41 @@ async fn report_cites_only_fetched_pages_that_say_it() {
     assert!(!report.findings.is_empty(), "{}", report.to_markdown());
     for source in &report.sources {
         let fetched = source.final_url.as_deref().unwrap_or(&source.url);
-        assert!(log.iter().any(|p| *p == path_of(fetched)), "{fetched} cited but never requested");
+        assert!(
+            log.iter().any(|p| *p == path_of(fetched)),
+            "{fetched} cited but never requested"
+        );
     }
     for finding in &report.findings {
         assert!(!finding.citations.is_empty());
         for citation in &finding.citations {
-            let source = report.sources.iter().find(|s| s.id == citation.source_id).expect("cited source is listed");
-            let document = outcome.documents.iter().find(|d| d.id.as_deref() == Some(&citation.source_id)).unwrap();
+            let source = report
+                .sources
+                .iter()
+                .find(|s| s.id == citation.source_id)
+                .expect("cited source is listed");
+            let document = outcome
+                .documents
+                .iter()
+                .find(|d| d.id.as_deref() == Some(&citation.source_id))
+                .unwrap();
             assert!(document.text.contains(&citation.quote));
-            let page = web.page_source(source.final_url.as_deref().unwrap_or(&source.url)).expect("a fixture page");
-            assert!(page.contains(&citation.quote), "quote {:?} not in {}", citation.quote, source.url);
-            for boilerplate in ["newsletter", "Copyright", "Related posts", "mailing list", "tracking"] {
+            let page = web
+                .page_source(source.final_url.as_deref().unwrap_or(&source.url))
+                .expect("a fixture page");
+            assert!(
+                page.contains(&citation.quote),
+                "quote {:?} not in {}",
+                citation.quote,
+                source.url
+            );
+            for boilerplate in [
+                "newsletter",
+                "Copyright",
+                "Related posts",
+                "mailing list",
+                "tracking",
+            ] {
                 assert!(!citation.quote.contains(boilerplate));
             }
         }
@@ -79,18 +117,32 @@ async fn report_cites_only_fetched_pages_that_say_it() {
     // Copies, near copies and syndication are one family; other articles are not in it.
     let family = |path: &str| source_by_path(&outcome, path).map(|s| s.family.clone());
     let original = family("/articles/ownership.html").expect("the original article is a source");
-    for copy in ["/mirror/ownership.html", "/mirror/ownership-near.html", "/syndicated/ownership.html"] {
+    for copy in [
+        "/mirror/ownership.html",
+        "/mirror/ownership-near.html",
+        "/syndicated/ownership.html",
+    ] {
         assert_eq!(family(copy).as_deref(), Some(original.as_str()), "{copy}");
     }
-    assert_ne!(family("/blog/ownership-notes.html").unwrap_or_else(|| panic!("{:?}", outcome.report.skipped)), original);
+    assert_ne!(
+        family("/blog/ownership-notes.html")
+            .unwrap_or_else(|| panic!("{:?}", outcome.report.skipped)),
+        original
+    );
     // The tracked URL variant was canonicalised and fetched once.
     assert_eq!(web.requests_for("/articles/ownership.html"), 1);
 
     // robots.txt: the `*` rule on the main host and the cadre rule on the syndication host.
     assert_eq!(web.requests_for("/private/internal.html"), 0);
     assert_eq!(web.requests_for("/drafts/ownership.html"), 0);
-    assert_eq!(skip_reason(&outcome, "/private/internal.html").as_deref(), Some("disallowed by robots.txt"));
-    assert_eq!(skip_reason(&outcome, "/drafts/ownership.html").as_deref(), Some("disallowed by robots.txt"));
+    assert_eq!(
+        skip_reason(&outcome, "/private/internal.html").as_deref(),
+        Some("disallowed by robots.txt")
+    );
+    assert_eq!(
+        skip_reason(&outcome, "/drafts/ownership.html").as_deref(),
+        Some("disallowed by robots.txt")
+    );
 
     // 429 then 200: retried and used.
     assert_eq!(web.requests_for("/flaky.html"), 2);
@@ -98,23 +150,61 @@ async fn report_cites_only_fetched_pages_that_say_it() {
     assert!(report.stats.retried >= 1);
 
     // Dead link, binary file, slow page: reported, never cited.
-    assert_eq!(skip_reason(&outcome, "/dead.html").as_deref(), Some("HTTP 404"));
-    assert!(skip_reason(&outcome, "/files/ownership.bin").unwrap().contains("application/octet-stream"));
-    assert_eq!(skip_reason(&outcome, "/slow.html").as_deref(), Some("timed out"));
-    for path in ["/dead.html", "/files/ownership.bin", "/slow.html", "/private/internal.html"] {
-        assert!(source_by_path(&outcome, path).is_none(), "{path} is a source");
+    assert_eq!(
+        skip_reason(&outcome, "/dead.html").as_deref(),
+        Some("HTTP 404")
+    );
+    assert!(
+        skip_reason(&outcome, "/files/ownership.bin")
+            .unwrap()
+            .contains("application/octet-stream")
+    );
+    assert_eq!(
+        skip_reason(&outcome, "/slow.html").as_deref(),
+        Some("timed out")
+    );
+    for path in [
+        "/dead.html",
+        "/files/ownership.bin",
+        "/slow.html",
+        "/private/internal.html",
+    ] {
+        assert!(
+            source_by_path(&outcome, path).is_none(),
+            "{path} is a source"
+        );
     }
 
     // The huge page was cut at the size limit; the redirect chain was followed and reported.
     assert!(report.stats.truncated >= 1);
-    let moved = source_by_path(&outcome, "/redirect/start").expect("the redirected page is a source");
+    let moved =
+        source_by_path(&outcome, "/redirect/start").expect("the redirected page is a source");
     assert_eq!(moved.redirects, 2);
-    assert!(moved.final_url.as_deref().unwrap().ends_with("/articles/lifetimes.html"));
+    assert!(
+        moved
+            .final_url
+            .as_deref()
+            .unwrap()
+            .ends_with("/articles/lifetimes.html")
+    );
 
     let markdown = report.to_markdown();
-    assert!(markdown.contains("## Sources") && markdown.contains("Skipped:") && markdown.contains("HTTP 404"));
+    assert!(
+        markdown.contains("## Sources")
+            && markdown.contains("Skipped:")
+            && markdown.contains("HTTP 404")
+    );
     let json = serde_json::to_value(report).unwrap();
-    for field in ["query", "strategy", "levels", "sub_queries", "sources", "findings", "bias", "stats"] {
+    for field in [
+        "query",
+        "strategy",
+        "levels",
+        "sub_queries",
+        "sources",
+        "findings",
+        "bias",
+        "stats",
+    ] {
         assert!(json.get(field).is_some(), "{field}");
     }
 }
@@ -123,10 +213,20 @@ async fn report_cites_only_fetched_pages_that_say_it() {
 async fn a_repeated_run_is_served_from_the_cache() {
     let web = FixtureWeb::start();
     let cache = tempfile::tempdir().unwrap();
-    let first = searxng_engine(&web, Some(cache.path())).run(&request()).await.unwrap();
+    let first = searxng_engine(&web, Some(cache.path()))
+        .run(&request())
+        .await
+        .unwrap();
     assert_eq!(first.report.stats.from_cache, 0);
-    let second = searxng_engine(&web, Some(cache.path())).run(&request()).await.unwrap();
-    assert!(second.report.stats.from_cache >= 5, "{:?}", second.report.stats);
+    let second = searxng_engine(&web, Some(cache.path()))
+        .run(&request())
+        .await
+        .unwrap();
+    assert!(
+        second.report.stats.from_cache >= 5,
+        "{:?}",
+        second.report.stats
+    );
     assert_eq!(web.requests_for("/articles/ownership.html"), 1);
     assert_eq!(web.requests_for("/mirror/ownership.html"), 1);
     assert_eq!(first.report.sources.len(), second.report.sources.len());
@@ -157,12 +257,25 @@ async fn local_directories_are_researched_offline() {
         "The cache keeps fetched pages for a day.\n\nBM25 ranking needs no model at all.\n",
     )
     .unwrap();
-    std::fs::write(docs.path().join("lib.rs"), "/// Ranks passages.\npub fn rank() {}\n").unwrap();
+    std::fs::write(
+        docs.path().join("lib.rs"),
+        "/// Ranks passages.\npub fn rank() {}\n",
+    )
+    .unwrap();
     std::fs::write(docs.path().join("page.html"), "<html><body><nav>menu</nav><main><p>Passages ranked by BM25 are selected with MMR.</p></main></body></html>").unwrap();
     std::fs::write(docs.path().join("blob.txt"), [b'a', 0, b'b']).unwrap();
 
     let (index, _) = LocalIndex::open(&[docs.path().to_path_buf()], cache.path()).unwrap();
-    let fetcher = Arc::new(Fetcher::new(FetchConfig { allow_network: false, ..FetchConfig::default() }, None).unwrap());
+    let fetcher = Arc::new(
+        Fetcher::new(
+            FetchConfig {
+                allow_network: false,
+                ..FetchConfig::default()
+            },
+            None,
+        )
+        .unwrap(),
+    );
     let engine = Engine::new(Arc::new(LocalProvider::new(index)), fetcher);
     let mut request = ResearchRequest::new("How are passages ranked?");
     request.profile = SecurityProfile::Offline;
@@ -171,12 +284,32 @@ async fn local_directories_are_researched_offline() {
     assert!(!report.findings.is_empty(), "{}", report.to_markdown());
     for finding in &report.findings {
         for citation in &finding.citations {
-            let source = report.sources.iter().find(|s| s.id == citation.source_id).unwrap();
+            let source = report
+                .sources
+                .iter()
+                .find(|s| s.id == citation.source_id)
+                .unwrap();
             assert!(source.url.starts_with("file://"));
             let path = Url::parse(&source.url).unwrap().to_file_path().unwrap();
-            assert!(std::fs::read_to_string(path).unwrap().contains(&citation.quote));
+            assert!(
+                std::fs::read_to_string(path)
+                    .unwrap()
+                    .contains(&citation.quote)
+            );
         }
     }
-    assert!(report.sources.iter().all(|s| s.family == report.sources[0].family), "local files are one site");
-    assert!(report.bias.warnings.iter().any(|w| w.contains("one source family")));
+    assert!(
+        report
+            .sources
+            .iter()
+            .all(|s| s.family == report.sources[0].family),
+        "local files are one site"
+    );
+    assert!(
+        report
+            .bias
+            .warnings
+            .iter()
+            .any(|w| w.contains("one source family"))
+    );
 }

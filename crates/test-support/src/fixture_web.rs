@@ -461,11 +461,12 @@ impl FixtureWeb {
                     .expect("fixture web: runtime");
                 runtime.block_on(async move {
                     let mut servers = Vec::new();
-                    for (listener, host) in
-                        listeners
-                            .into_iter()
-                            .zip([Host::Main, Host::Mirror, Host::Syndicate, Host::Independent])
-                    {
+                    for (listener, host) in listeners.into_iter().zip([
+                        Host::Main,
+                        Host::Mirror,
+                        Host::Syndicate,
+                        Host::Independent,
+                    ]) {
                         let listener = tokio::net::TcpListener::from_std(listener)
                             .expect("fixture web: listener");
                         let app = Router::new()

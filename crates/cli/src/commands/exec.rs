@@ -147,6 +147,7 @@ async fn run_async(
         agent_id: None,
         parent_session_id: None,
         tools: None,
+        extra_instructions: None,
     })
     .await?;
     handle.submit(Op::UserInput { text: prompt });

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each exposes an `Args` struct and a `run` function returning the
 //! process exit status.
 
+pub mod agents;
 pub mod audit;
 pub mod completion;
 pub mod doctor;
@@ -8,6 +9,7 @@ pub mod exec;
 pub mod policy;
 pub mod research;
 pub mod sandbox;
+pub mod supervisor;
 
 /// Prints an error and its chain of causes the same way for every subcommand.
 #[allow(clippy::print_stderr)]

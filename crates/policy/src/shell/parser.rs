@@ -106,7 +106,7 @@ impl Parser {
     fn error(&self, message: impl Into<String>) -> ParseError {
         ParseError {
             message: message.into(),
-            offset: self.pos,
+            offset: self.pos.min(self.chars.len()),
         }
     }
 
@@ -601,7 +601,7 @@ impl Parser {
         let index = self.commands.len() - 1;
         expand_nested(&mut self.commands, index, self.nesting).map_err(|inner| ParseError {
             message: format!("in a nested script: {}", inner.message),
-            offset: self.pos,
+            offset: self.pos.min(self.chars.len()),
         })
     }
 
@@ -1000,9 +1000,10 @@ impl Parser {
             self.pos += 1;
             match (quote, c) {
                 (Some(q), c) if c == q => quote = None,
-                (Some('"'), '\\') => self.pos += 1,
+                (Some('"'), '\\') | (None, '\\') => {
+                    self.pos = (self.pos + 1).min(self.chars.len());
+                }
                 (Some(_), _) => {}
-                (None, '\\') => self.pos += 1,
                 (None, '\'' | '"') => quote = Some(c),
                 (None, c) if c == open => depth += 1,
                 (None, c) if c == close => {

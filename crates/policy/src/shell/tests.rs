@@ -300,7 +300,10 @@ fn unsupported_or_broken_scripts_are_errors() {
     assert!(rejects("if true; then ls").contains("fi"));
     assert!(rejects("arr=(a b)").contains("array"));
     assert!(rejects("bash -c 'echo \"oops'").contains("nested"));
-    assert!(rejects(&"( ".repeat(200)).contains("nested too deeply"));
+    for opener in ["( ", "$(", "{ ", "if true; then ", "echo \"$(", "f() { "] {
+        let message = rejects(&opener.repeat(200));
+        assert!(message.contains("nested too deeply"), "{opener:?}: {message}");
+    }
 }
 
 #[test]
@@ -363,4 +366,15 @@ fn display_reads_back_the_same_command() {
     let again = single(&command.display());
     assert_eq!(again.argv(), command.argv());
     assert_eq!(again.redirects, command.redirects);
+}
+
+#[test]
+fn truncated_input_is_an_error_within_bounds() {
+    for script in [
+        "${\\", "$((", "$(( 1 \\", "$'\\", "`\\", "\"\\", "a\\", "<<", "2>", "$(",
+    ] {
+        if let Err(err) = parse(script) {
+            assert!(err.offset <= script.chars().count(), "{script:?}: {err:?}");
+        }
+    }
 }

@@ -244,7 +244,7 @@ impl Fetcher {
         }
         let key = canonical_key(url);
         if let Some(page) = self.cache.as_ref().and_then(|c| c.get(&key)) {
-            return self.from_cached(page);
+            return Self::cached_document(page);
         }
         let mut current = url.clone();
         let mut redirects = 0;
@@ -325,7 +325,7 @@ impl Fetcher {
         }
     }
 
-    fn from_cached(&self, page: CachedPage) -> Result<Fetched, FetchFailure> {
+    fn cached_document(page: CachedPage) -> Result<Fetched, FetchFailure> {
         let final_url =
             Url::parse(&page.final_url).map_err(|e| FetchFailure::Unreadable(e.to_string()))?;
         Ok(Fetched {

@@ -1,0 +1,55 @@
+//! What an agent role is and where role definitions come from.
+//!
+//! A role is a name, a description, a system prompt, the tools it may use, and optionally a model,
+//! a default security profile and limits. Eight roles are built in (Markdown files embedded in the
+//! binary); users add their own as Markdown files with YAML front matter, and files written for
+//! Claude Code, Gemini CLI and Codex load unchanged. This crate only reads and validates
+//! definitions: it knows nothing of sessions, models or scheduling.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+use cadre_protocol::SecurityProfile;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One role, ready to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleDefinition {
+    pub name: String,
+    pub description: String,
+    /// cadre tool names the role may use; `None` means every tool.
+    pub tools: Option<Vec<String>>,
+    pub model: Option<String>,
+    /// The role's default profile (a run's `--profile` caps it).
+    pub profile: Option<SecurityProfile>,
+    pub max_turns: Option<u32>,
+    pub timeout: Option<Duration>,
+    /// The body of the definition: instructions for the agent.
+    pub system_prompt: String,
+    pub source: RoleSource,
+}
+
+/// Where a definition came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleSource {
+    Builtin,
+    File { path: PathBuf, format: RoleFormat },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleFormat {
+    Cadre,
+    ClaudeCode,
+    GeminiCli,
+    Codex,
+}
+
+/// A file that could not be loaded (the others still load), or a field that was ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleLoadProblem {
+    pub path: PathBuf,
+    /// The field concerned, when one is.
+    pub field: Option<String>,
+    pub message: String,
+    /// True when the file was skipped; false for a notice (an ignored field).
+    pub fatal: bool,
+}
