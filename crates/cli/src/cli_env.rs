@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use cadre_core::audit_sink::{AuditSink, NoAudit};
-use cadre_core::gate::{CommandPolicy, PolicyDecision, PolicyVerdict};
+use cadre_core::gate::CommandPolicy;
 use cadre_core::{Config, ConfigToml, LoadOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,21 +35,10 @@ impl CliEnv {
     /// The command policy and audit sink for sessions under `config`.
     pub async fn gate_parts(
         &self,
-        _config: &Config,
+        config: &Config,
     ) -> anyhow::Result<(Arc<dyn CommandPolicy>, Arc<dyn AuditSink>)> {
-        Ok((Arc::new(AllowPolicy), Arc::new(NoAudit)))
-    }
-}
-
-struct AllowPolicy;
-
-impl CommandPolicy for AllowPolicy {
-    fn evaluate(&self, _argv: &[String]) -> PolicyVerdict {
-        PolicyVerdict {
-            decision: PolicyDecision::Allow,
-            rule: "none".into(),
-            reason: String::new(),
-            unknown: true,
-        }
+        let policy = cadre_policy::Policy::load(&config.cadre_home, &config.cwd)
+            .context("cannot load the command policy")?;
+        Ok((Arc::new(policy), Arc::new(NoAudit)))
     }
 }

@@ -518,3 +518,143 @@ fn turn_limit_stops_a_looping_model() {
     );
     assert_eq!(server.requests().len(), 3);
 }
+
+fn shell_then_answer(command: &str) -> ModelServer {
+    ModelServer::start(vec![
+        Reply::tool_call("shell", json!({"command": command})),
+        Reply::text("done"),
+    ])
+}
+
+fn command_item(stdout: &[u8]) -> serde_json::Value {
+    jsonl(stdout)
+        .into_iter()
+        .find(|e| e["type"] == "item.completed" && e["item"]["type"] == "command_execution")
+        .expect("a command item")["item"]
+        .clone()
+}
+
+#[test]
+fn forbidden_command_is_declined_and_never_runs() {
+    let server = shell_then_answer("rm -rf / --no-preserve-root");
+    let env = TestEnv::new();
+    env.configure(&server.base_url(), "chat", "");
+    let out = env
+        .cadre()
+        .args([
+            "exec",
+            "--json",
+            "--profile",
+            "trusted",
+            "-a",
+            "never",
+            "clean up",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let item = command_item(&out.stdout);
+    assert_eq!(item["status"], "declined");
+    let output = &server.requests()[1].tool_outputs()[0].1;
+    assert!(output.contains("forbidden by policy rule"), "{output}");
+}
+
+#[test]
+fn approval_modes_settle_ask_without_a_human() {
+    let policy = "[[rule]]\nid = \"ask-touch\"\ndecision = \"ask\"\ncommand = [\"touch\"]\n";
+    for (mode, runs) in [("on-request", false), ("untrusted", false), ("never", true)] {
+        let server = shell_then_answer("touch marker");
+        let env = TestEnv::new();
+        env.configure(&server.base_url(), "chat", "");
+        std::fs::write(env.home().join("policy.toml"), policy).unwrap();
+        let out = env
+            .cadre()
+            .args([
+                "exec",
+                "--json",
+                "--profile",
+                "workspace-write",
+                "-a",
+                mode,
+                "touch it",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{mode}");
+        assert_eq!(env.work().join("marker").exists(), runs, "{mode}");
+        let item = command_item(&out.stdout);
+        assert_eq!(
+            item["status"],
+            if runs { "completed" } else { "declined" },
+            "{mode}"
+        );
+    }
+    // An unknown command runs under on-request but needs approval under untrusted.
+    for (mode, runs) in [("on-request", true), ("untrusted", false)] {
+        let server = shell_then_answer("mkdir made-here");
+        let env = TestEnv::new();
+        env.configure(&server.base_url(), "chat", "");
+        env.cadre()
+            .args([
+                "exec",
+                "--profile",
+                "workspace-write",
+                "-a",
+                mode,
+                "make it",
+            ])
+            .assert()
+            .success();
+        assert_eq!(env.work().join("made-here").exists(), runs, "{mode}");
+    }
+}
+
+#[test]
+fn ctrl_c_kills_the_command_and_records_the_interruption() {
+    let server = ModelServer::start(vec![
+        Reply::tool_call(
+            "shell",
+            json!({"command": "touch started; sleep 30; touch finished"}),
+        ),
+        Reply::text("never reached"),
+    ]);
+    let env = TestEnv::new();
+    env.configure(&server.base_url(), "chat", "");
+    let binary = assert_cmd::cargo::cargo_bin("cadre");
+    let mut child = std::process::Command::new(binary)
+        .args(["exec", "--json", "--profile", "workspace-write", "wait"])
+        .env("CADRE_HOME", env.home())
+        .current_dir(env.work())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !env.work().join("started").exists() {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the command never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: sending SIGINT to a child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(started.elapsed().as_secs() < 20);
+    assert!(!env.work().join("finished").exists());
+    let events = jsonl(&out.stdout);
+    assert_eq!(events.last().unwrap()["type"], "turn.failed");
+    let transcript = std::fs::read_dir(env.home().join("sessions"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text = std::fs::read_to_string(transcript).unwrap();
+    assert!(
+        text.contains("\"turn_aborted\"") && text.contains("interrupted"),
+        "{text}"
+    );
+    // The model was not asked again after the interruption.
+    assert_eq!(server.requests().len(), 1);
+}

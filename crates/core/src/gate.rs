@@ -266,3 +266,20 @@ impl ActionGate for CoreGate {
 
     async fn after_patch(&self, _call_id: &str, _changes: &[FileChange], _success: bool) {}
 }
+
+/// The command policy crate's rules, as the gate consults them.
+impl CommandPolicy for cadre_policy::Policy {
+    fn evaluate(&self, argv: &[String]) -> PolicyVerdict {
+        let evaluation = self.check_argv(argv);
+        PolicyVerdict {
+            decision: match evaluation.decision {
+                cadre_policy::Decision::Allow => PolicyDecision::Allow,
+                cadre_policy::Decision::Ask => PolicyDecision::Ask,
+                cadre_policy::Decision::Forbid => PolicyDecision::Forbid,
+            },
+            unknown: evaluation.rule == "unknown",
+            rule: evaluation.rule,
+            reason: evaluation.reason,
+        }
+    }
+}

@@ -574,7 +574,7 @@ fn git_subcommand(command: &SimpleCommand) -> Option<(&str, &[Word])> {
     let mut index = 0;
     while let Some(arg) = args.get(index) {
         match arg.text.as_str() {
-            "--no-pager" | "--no-optional-locks" | "--literal-pathspecs" => index += 1,
+            "--no-pager" | "-P" | "--no-optional-locks" | "--literal-pathspecs" => index += 1,
             "-C" => index += 2,
             text if text.starts_with('-') => return None,
             text => return Some((text, &args[index + 1..])),

@@ -187,12 +187,7 @@ impl Policy {
     pub fn check_script(&self, script: &str) -> Evaluation {
         match shell::parse(script) {
             Ok(parsed) => self.evaluate(&parsed),
-            Err(err) => Evaluation {
-                decision: Decision::Ask,
-                rule: "unparseable".to_string(),
-                reason: format!("cadre cannot analyse this command: {err}"),
-                parts: Vec::new(),
-            },
+            Err(err) => unparseable(&err),
         }
     }
 
@@ -209,12 +204,7 @@ impl Policy {
         }
         match shell::parse_argv(argv) {
             Ok(parsed) => self.evaluate(&parsed),
-            Err(err) => Evaluation {
-                decision: Decision::Ask,
-                rule: "unparseable".to_string(),
-                reason: format!("cadre cannot analyse this command: {err}"),
-                parts: Vec::new(),
-            },
+            Err(err) => unparseable(&err),
         }
     }
 
@@ -259,10 +249,11 @@ impl Policy {
                 reason: outcome.reason,
             })
             .collect();
+        // The first part with the most restrictive decision explains the whole.
+        let strictest = parts.iter().map(|part| part.decision).max();
         let decisive = parts
             .iter()
-            .max_by_key(|part| part.decision)
-            .and_then(|max| parts.iter().find(|part| part.decision == max.decision))
+            .find(|part| Some(part.decision) == strictest)
             .expect("parts is not empty");
         Evaluation {
             decision: decisive.decision,
@@ -315,6 +306,14 @@ impl Policy {
                 outcome.decision = Decision::Ask;
                 outcome.rule = "builtin:ask:writes-file".to_string();
                 outcome.reason = format!("writes to the file `{}`", write.target);
+            } else if let Some(socket) = command
+                .redirects
+                .iter()
+                .find(|redirect| is_network_path(&redirect.target))
+            {
+                outcome.decision = Decision::Ask;
+                outcome.rule = "builtin:ask:network-redirect".to_string();
+                outcome.reason = format!("opens a network connection through `{}`", socket.target);
             } else if let Some(assignment) = command
                 .assignments
                 .iter()
@@ -330,6 +329,20 @@ impl Policy {
         }
         outcome
     }
+}
+
+fn unparseable(err: &shell::ParseError) -> Evaluation {
+    Evaluation {
+        decision: Decision::Ask,
+        rule: "unparseable".to_string(),
+        reason: format!("cadre cannot analyse this command: {err}"),
+        parts: Vec::new(),
+    }
+}
+
+/// Bash opens a socket for redirections to these paths.
+fn is_network_path(target: &str) -> bool {
+    target.starts_with("/dev/tcp/") || target.starts_with("/dev/udp/")
 }
 
 /// The first `.cadre/policy.toml` in `cwd` or its ancestors, skipping the user's own file (the

@@ -1,27 +1,4 @@
-//! Reading rules from `policy.toml` files.
-//!
-//! # Format
-//!
-//! A rule file holds any number of `[[rule]]` tables, tried in order:
-//!
-//! ```toml
-//! [[rule]]
-//! id = "allow-cargo-test"         # optional; defaults to "rule-N" (N counts from 1 in the file)
-//! decision = "allow"              # "allow", "ask" or "forbid"
-//! command = ["cargo", "test"]     # program, then a prefix of the arguments;
-//!                                 # "*" matches any one word
-//! reason = "tests are safe here"  # optional; shown with the decision
-//! writes_file = true              # optional; match only commands that do (true) or do not
-//!                                 # (false) redirect output into a file. Without `true`, an
-//!                                 # allowed command that writes a file is asked about.
-//! piped_from_downloader = false   # optional; match only commands that are (true) or are not
-//!                                 # (false) fed by curl, wget and the like
-//! ```
-//!
-//! The program is compared with the command's base name (`/usr/bin/git` matches `"git"`) unless
-//! it contains a `/`. Extra arguments after the prefix are allowed: `["cargo", "test"]` matches
-//! `cargo test -p cadre-policy`. Shown ids are prefixed with the file's layer: `user:` or
-//! `project:`. Unknown keys and wrong types are errors.
+//! Reading rules from `policy.toml` files (the format is documented in the crate docs).
 
 use crate::error::PolicyError;
 use crate::evaluation::Decision;

@@ -57,6 +57,7 @@ fn read_only_commands_are_allowed() {
             "builtin:read-only:git-diff",
         ),
         ("git log --oneline -n 5", Allow, "builtin:read-only:git-log"),
+        ("git -P log -1", Allow, "builtin:read-only:git-log"),
         (
             "git -C sub show HEAD:Cargo.toml",
             Allow,
@@ -120,6 +121,11 @@ fn risky_variants_of_read_only_commands_are_asked() {
         ("cat a >> b", Ask, "builtin:ask:writes-file"),
         ("(ls; pwd) > listing", Ask, "builtin:ask:writes-file"),
         ("PATH=. ls", Ask, "builtin:ask:env-assignment"),
+        (
+            "cat < /dev/tcp/10.0.0.1/80",
+            Ask,
+            "builtin:ask:network-redirect",
+        ),
         (
             "GIT_PAGER='rm -rf x' git log",
             Ask,
@@ -299,6 +305,7 @@ fn argv_is_checked_like_the_script_it_would_run() {
     assert_eq!(evaluation.decision, Allow);
     let evaluation = policy.check_argv(&argv(&["sudo", "rm", "-rf", "/"]));
     assert_eq!(evaluation.decision, Forbid);
+    assert_eq!(policy.check_argv(&[]).rule, "builtin:empty");
     let evaluation = policy.check_argv(&argv(&["git", "push"]));
     assert_eq!(
         (evaluation.decision, evaluation.rule.as_str()),

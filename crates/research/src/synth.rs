@@ -73,6 +73,8 @@ pub struct ExtractiveSynthesizer;
 const MAX_CITATIONS: usize = 3;
 const MIN_SENTENCE_WORDS: usize = 5;
 const MAX_SENTENCE_WORDS: usize = 80;
+/// Share of plain words below which a "sentence" is code or markup, not a claim.
+const MIN_PLAIN_WORDS: f64 = 0.75;
 
 #[async_trait::async_trait]
 impl Synthesizer for ExtractiveSynthesizer {
@@ -99,8 +101,24 @@ impl Synthesizer for ExtractiveSynthesizer {
                     let sentence_terms: HashSet<String> = terms(s).into_iter().collect();
                     let hits = sentence_terms.intersection(&query_terms).count() as f64;
                     let question_hits = sentence_terms.intersection(&question_terms).count() as f64;
-                    let score =
-                        (hits + question_hits) / (sentence_terms.len() as f64).sqrt().max(1.0);
+                    // Prose beats code lines: a sentence of plain words reads as a claim.
+                    let total = s.split_whitespace().count().max(1) as f64;
+                    let plain = s
+                        .split_whitespace()
+                        .filter(|w| {
+                            w.trim_end_matches([',', '.', ':', ';', '?', '!'])
+                                .chars()
+                                .all(char::is_alphabetic)
+                        })
+                        .count() as f64;
+                    let score = (hits + question_hits)
+                        / (sentence_terms.len() as f64).sqrt().max(1.0)
+                        * (plain / total).powi(2);
+                    let score = if plain / total < MIN_PLAIN_WORDS {
+                        0.0
+                    } else {
+                        score
+                    };
                     (s, sentence_terms, score)
                 })
                 .filter(|(_, _, score)| *score > 0.0)
@@ -131,8 +149,10 @@ impl Synthesizer for ExtractiveSynthesizer {
                 }
             }
             chosen_terms.push(sentence_terms);
+            // The finding reads without comment markers; the quote stays verbatim.
+            let text = sentence.trim_start_matches(['/', '!', '#', '*', '-', ' ']);
             findings.push(Finding {
-                text: sentence.to_string(),
+                text: text.to_string(),
                 citations,
             });
         }

@@ -36,6 +36,9 @@ pub fn parse(script: &str) -> Result<ParsedScript, ParseError> {
 /// Builds the commands an argv would run without a shell: the argv itself plus what it wraps
 /// (`sudo X`, `bash -c '...'`).
 pub fn parse_argv(argv: &[String]) -> Result<ParsedScript, ParseError> {
+    if argv.is_empty() {
+        return Ok(ParsedScript::default());
+    }
     let command = SimpleCommand {
         words: argv.iter().map(|arg| Word::literal(arg.clone())).collect(),
         ..SimpleCommand::default()

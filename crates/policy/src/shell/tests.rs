@@ -302,7 +302,10 @@ fn unsupported_or_broken_scripts_are_errors() {
     assert!(rejects("bash -c 'echo \"oops'").contains("nested"));
     for opener in ["( ", "$(", "{ ", "if true; then ", "echo \"$(", "f() { "] {
         let message = rejects(&opener.repeat(200));
-        assert!(message.contains("nested too deeply"), "{opener:?}: {message}");
+        assert!(
+            message.contains("nested too deeply"),
+            "{opener:?}: {message}"
+        );
     }
 }
 
