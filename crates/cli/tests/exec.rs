@@ -621,7 +621,7 @@ fn ctrl_c_kills_the_command_and_records_the_interruption() {
     let env = TestEnv::new();
     env.configure(&server.base_url(), "chat", "");
     let binary = assert_cmd::cargo::cargo_bin("cadre");
-    let mut child = std::process::Command::new(binary)
+    let child = std::process::Command::new(binary)
         .args(["exec", "--json", "--profile", "workspace-write", "wait"])
         .env("CADRE_HOME", env.home())
         .current_dir(env.work())

@@ -229,10 +229,10 @@ impl Config {
 
         let mut env_layer = toml::Table::new();
         for (var, key) in ENV_KEYS {
-            if let Ok(value) = std::env::var(var) {
-                if !value.is_empty() {
-                    env_layer.insert((*key).into(), toml::Value::String(value));
-                }
+            if let Ok(value) = std::env::var(var)
+                && !value.is_empty()
+            {
+                env_layer.insert((*key).into(), toml::Value::String(value));
             }
         }
         check_layer(&merged, &env_layer, "environment variables (CADRE_*)")?;
@@ -391,10 +391,10 @@ fn parse_layer(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
         origin: origin.to_string(),
         message: describe_toml_error(&e, text),
     };
-    if let Err(e) = toml::from_str::<ConfigToml>(text) {
-        if !e.message().contains("missing field") {
-            return Err(invalid(e));
-        }
+    if let Err(e) = toml::from_str::<ConfigToml>(text)
+        && !e.message().contains("missing field")
+    {
+        return Err(invalid(e));
     }
     toml::from_str::<toml::Table>(text).map_err(invalid)
 }
