@@ -154,6 +154,16 @@ impl AuditLog {
         }
     }
 
+    /// A handle on the same writer whose records carry other ids (a session that learns its id
+    /// after the log was opened).
+    pub fn with_ids(&self, ids: SessionIds) -> AuditLog {
+        AuditLog {
+            shared: self.shared.clone(),
+            ids: Arc::new(ids),
+            dir: self.dir.clone(),
+        }
+    }
+
     /// The ids stamped on this handle's records.
     pub fn session(&self) -> &SessionIds {
         &self.ids

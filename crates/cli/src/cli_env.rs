@@ -1,7 +1,8 @@
 //! What every subcommand shares: the `-c` overrides and the configuration they produce.
 
 use anyhow::Context;
-use cadre_core::audit_sink::{AuditSink, NoAudit};
+use cadre_audit::{AuditConfig, AuditLog, SessionIds};
+use cadre_core::audit_sink::{AuditLogSink, AuditSink, BrokenAudit, NoAudit};
 use cadre_core::gate::CommandPolicy;
 use cadre_core::{Config, ConfigToml, LoadOptions};
 use std::path::PathBuf;
@@ -32,13 +33,51 @@ impl CliEnv {
         })?)
     }
 
-    /// The command policy and audit sink for sessions under `config`.
+    /// The command policy and audit sink for sessions under `config`. An audit log that cannot
+    /// be opened is not fatal here: the sink then refuses every action it should record, so
+    /// restricted profiles stop with the reason and `trusted` warns.
     pub async fn gate_parts(
         &self,
         config: &Config,
     ) -> anyhow::Result<(Arc<dyn CommandPolicy>, Arc<dyn AuditSink>)> {
         let policy = cadre_policy::Policy::load(&config.cadre_home, &config.cwd)
             .context("cannot load the command policy")?;
-        Ok((Arc::new(policy), Arc::new(NoAudit)))
+        let policy_files = policy.sources();
+        let audit: Arc<dyn AuditSink> = if config.audit.enabled == Some(false) {
+            Arc::new(NoAudit)
+        } else {
+            match AuditLog::open(audit_config(config), SessionIds::new("", "main")) {
+                Ok(log) => Arc::new(AuditLogSink::new(log, policy_files)),
+                Err(err) => Arc::new(BrokenAudit {
+                    reason: format!(
+                        "the audit log in {} cannot be written: {err}",
+                        config.audit_dir().display()
+                    ),
+                }),
+            }
+        };
+        Ok((Arc::new(policy), audit))
+    }
+}
+
+/// The audit writer's settings from the configuration.
+pub fn audit_config(config: &Config) -> AuditConfig {
+    let defaults = AuditConfig::in_dir(config.audit_dir());
+    AuditConfig {
+        enabled: config.audit.enabled.unwrap_or(true),
+        batch_window_ms: config
+            .audit
+            .batch_window_ms
+            .unwrap_or(defaults.batch_window_ms),
+        max_file_bytes: config
+            .audit
+            .max_file_bytes
+            .unwrap_or(defaults.max_file_bytes),
+        retention_days: config
+            .audit
+            .retention_days
+            .unwrap_or(defaults.retention_days),
+        secret_names: config.env_policy.secret_names.clone(),
+        ..defaults
     }
 }

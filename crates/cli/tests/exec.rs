@@ -658,3 +658,98 @@ fn ctrl_c_kills_the_command_and_records_the_interruption() {
     // The model was not asked again after the interruption.
     assert_eq!(server.requests().len(), 1);
 }
+
+#[test]
+fn every_action_is_in_a_verifiable_redacted_audit_log() {
+    let fake_key = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD";
+    let server = ModelServer::start(vec![
+        Reply::tool_call(
+            "shell",
+            json!({"command": format!("echo {fake_key} > /dev/null; echo audited")}),
+        ),
+        Reply::tool_call("apply_patch", json!({"patch": PATCH_ADD})),
+        Reply::text("done"),
+    ]);
+    let env = TestEnv::new();
+    env.configure(&server.base_url(), "chat", "");
+    env.cadre()
+        .args(["exec", "--profile", "workspace-write", "-a", "never", "go"])
+        .assert()
+        .success();
+    env.cadre().args(["audit", "verify"]).assert().success();
+    let out = env
+        .cadre()
+        .args(["audit", "show", "--format", "json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!text.contains(fake_key), "secret in the audit log: {text}");
+    assert!(text.contains("[REDACTED:"), "{text}");
+    let records = jsonl(&out.stdout);
+    let events: Vec<&str> = records
+        .iter()
+        .map(|r| r["event"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "session_start",
+        "config_loaded",
+        "policy_loaded",
+        "command",
+        "command_end",
+        "file_change",
+        "session_end",
+    ] {
+        assert!(
+            events.contains(&expected),
+            "{expected} missing from {events:?}"
+        );
+    }
+    let command = records.iter().find(|r| r["event"] == "command").unwrap();
+    assert_eq!(command["decision"], "allow");
+    assert_eq!(command["profile"], "workspace-write");
+    assert!(command["policy_rule"].is_string());
+    let session_id = &records[0]["session_id"];
+    assert!(records.iter().all(|r| &r["session_id"] == session_id));
+    // The command record was written before the command ran: it precedes its end.
+    let decided = events.iter().position(|e| *e == "command").unwrap();
+    let ended = events.iter().position(|e| *e == "command_end").unwrap();
+    assert!(decided < ended);
+}
+
+#[test]
+fn unwritable_audit_log_stops_restricted_profiles_and_warns_under_trusted() {
+    for (profile, runs) in [("workspace-write", false), ("trusted", true)] {
+        let server = shell_then_answer("touch touched");
+        let env = TestEnv::new();
+        std::fs::write(env.dir.path().join("blocker"), "a file, not a directory").unwrap();
+        env.configure(&server.base_url(), "chat", "");
+        let audit_dir = format!(
+            "audit.dir=\"{}\"",
+            env.dir.path().join("blocker/audit").display()
+        );
+        let out = env
+            .cadre()
+            .args([
+                "-c",
+                &audit_dir,
+                "exec",
+                "--json",
+                "--profile",
+                profile,
+                "-a",
+                "never",
+                "touch",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{profile}");
+        assert_eq!(env.work().join("touched").exists(), runs, "{profile}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        if runs {
+            assert!(text.contains("audit log not written"), "{text}");
+        } else {
+            let output = &server.requests()[1].tool_outputs()[0].1;
+            assert!(output.contains("audit log"), "{output}");
+        }
+    }
+}

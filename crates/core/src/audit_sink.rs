@@ -1,8 +1,17 @@
-//! The core's view of the audit log: what it records and when.
+//! The core's view of the audit log: what it records and when. Records that authorise an action
+//! (a command about to run, a file about to change) are on disk before the action proceeds.
 
 use async_trait::async_trait;
-use cadre_protocol::{ExecStatus, FileChange, SecurityProfile};
+use cadre_audit::{
+    ApprovalAnswer, AuditEvent, AuditLog, CommandDecided, CommandEnd, Decision, FilesLoaded,
+    PolicyDecision, SessionIds,
+};
+use cadre_protocol::{
+    ApprovalMode, ExecStatus, FileChange, FileChangeKind, ReviewDecision, SecurityProfile,
+    TokenUsage,
+};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A command as decided by the gate.
 #[derive(Debug, Clone)]
@@ -12,15 +21,32 @@ pub struct CommandRecord {
     pub display: String,
     pub cwd: PathBuf,
     pub profile: SecurityProfile,
-    pub decision: String,
+    pub decision: crate::gate::PolicyDecision,
     pub rule: String,
-    pub approval_asked: bool,
-    pub approval_answer: Option<String>,
+    /// The answer when approval was needed, and whether a person gave it.
+    pub approval: Option<(ReviewDecision, bool)>,
     pub allowed: bool,
+}
+
+/// Who a session is, for its first records.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub session_id: String,
+    pub agent_id: String,
+    pub parent_agent_id: Option<String>,
+    pub profile: SecurityProfile,
+    pub approval: ApprovalMode,
+    pub model: String,
+    pub provider: String,
+    pub cwd: PathBuf,
+    pub config_files: Vec<PathBuf>,
 }
 
 #[async_trait]
 pub trait AuditSink: Send + Sync {
+    /// A sink whose records carry this session's ids; records the session's start.
+    async fn start_session(&self, info: &SessionInfo) -> Arc<dyn AuditSink>;
+    async fn end_session(&self, status: &str, usage: TokenUsage);
     /// Recorded durably (written and flushed) before the command may start.
     async fn command_decided(&self, record: &CommandRecord) -> Result<(), String>;
     async fn command_finished(
@@ -29,9 +55,13 @@ pub trait AuditSink: Send + Sync {
         status: ExecStatus,
         exit_code: Option<i32>,
         duration_ms: u64,
+        output: &str,
     );
     /// Recorded durably before any file is written.
     async fn file_change(&self, call_id: &str, changes: &[FileChange]) -> Result<(), String>;
+    /// A sub-agent started or stopped (recorded by the agent that runs it).
+    async fn agent_started(&self, agent_id: &str, role: &str, profile: SecurityProfile);
+    async fn agent_stopped(&self, agent_id: &str, status: &str, usage: TokenUsage);
 }
 
 /// No audit log (`audit.enabled = false`).
@@ -39,11 +69,246 @@ pub struct NoAudit;
 
 #[async_trait]
 impl AuditSink for NoAudit {
+    async fn start_session(&self, _: &SessionInfo) -> Arc<dyn AuditSink> {
+        Arc::new(NoAudit)
+    }
+    async fn end_session(&self, _: &str, _: TokenUsage) {}
     async fn command_decided(&self, _: &CommandRecord) -> Result<(), String> {
         Ok(())
     }
-    async fn command_finished(&self, _: &CommandRecord, _: ExecStatus, _: Option<i32>, _: u64) {}
+    async fn command_finished(
+        &self,
+        _: &CommandRecord,
+        _: ExecStatus,
+        _: Option<i32>,
+        _: u64,
+        _: &str,
+    ) {
+    }
     async fn file_change(&self, _: &str, _: &[FileChange]) -> Result<(), String> {
         Ok(())
+    }
+    async fn agent_started(&self, _: &str, _: &str, _: SecurityProfile) {}
+    async fn agent_stopped(&self, _: &str, _: &str, _: TokenUsage) {}
+}
+
+/// An audit log that could not be opened: every durable record fails with the reason, so
+/// restricted profiles refuse to act and `trusted` warns.
+pub struct BrokenAudit {
+    pub reason: String,
+}
+
+#[async_trait]
+impl AuditSink for BrokenAudit {
+    async fn start_session(&self, _: &SessionInfo) -> Arc<dyn AuditSink> {
+        Arc::new(BrokenAudit {
+            reason: self.reason.clone(),
+        })
+    }
+    async fn end_session(&self, _: &str, _: TokenUsage) {}
+    async fn command_decided(&self, _: &CommandRecord) -> Result<(), String> {
+        Err(self.reason.clone())
+    }
+    async fn command_finished(
+        &self,
+        _: &CommandRecord,
+        _: ExecStatus,
+        _: Option<i32>,
+        _: u64,
+        _: &str,
+    ) {
+    }
+    async fn file_change(&self, _: &str, _: &[FileChange]) -> Result<(), String> {
+        Err(self.reason.clone())
+    }
+    async fn agent_started(&self, _: &str, _: &str, _: SecurityProfile) {}
+    async fn agent_stopped(&self, _: &str, _: &str, _: TokenUsage) {}
+}
+
+/// The real, tamper-evident log.
+pub struct AuditLogSink {
+    log: AuditLog,
+    policy_files: Vec<PathBuf>,
+}
+
+impl AuditLogSink {
+    pub fn new(log: AuditLog, policy_files: Vec<PathBuf>) -> Self {
+        AuditLogSink { log, policy_files }
+    }
+}
+
+fn paths(files: &[PathBuf]) -> Vec<String> {
+    files.iter().map(|p| p.display().to_string()).collect()
+}
+
+fn tokens(usage: TokenUsage) -> Option<cadre_audit::TokenUsage> {
+    Some(cadre_audit::TokenUsage {
+        input: usage.input_tokens,
+        output: usage.output_tokens,
+    })
+}
+
+/// Messages by which a confined command shows that the kernel refused it something.
+fn looks_denied(output: &str) -> bool {
+    [
+        "Permission denied",
+        "Operation not permitted",
+        "Read-only file system",
+        "Network is unreachable",
+        "Address family not supported",
+    ]
+    .iter()
+    .any(|needle| output.contains(needle))
+}
+
+#[async_trait]
+impl AuditSink for AuditLogSink {
+    async fn start_session(&self, info: &SessionInfo) -> Arc<dyn AuditSink> {
+        let log = self.log.with_ids(SessionIds {
+            session_id: info.session_id.clone(),
+            agent_id: info.agent_id.clone(),
+            parent_agent_id: info.parent_agent_id.clone(),
+        });
+        log.record(AuditEvent::SessionStart(cadre_audit::SessionStart {
+            profile: info.profile,
+            approval_mode: info.approval,
+            model: info.model.clone(),
+            provider: info.provider.clone(),
+            cwd: info.cwd.display().to_string(),
+            cadre_version: env!("CARGO_PKG_VERSION").to_string(),
+        }));
+        log.record(AuditEvent::ConfigLoaded(FilesLoaded {
+            files: paths(&info.config_files),
+        }));
+        log.record(AuditEvent::PolicyLoaded(FilesLoaded {
+            files: paths(&self.policy_files),
+        }));
+        Arc::new(AuditLogSink {
+            log,
+            policy_files: self.policy_files.clone(),
+        })
+    }
+
+    async fn end_session(&self, status: &str, usage: TokenUsage) {
+        let _ = self
+            .log
+            .record_durable(AuditEvent::SessionEnd(cadre_audit::SessionEnd {
+                status: status.to_string(),
+                tokens: tokens(usage),
+            }))
+            .await;
+    }
+
+    async fn command_decided(&self, record: &CommandRecord) -> Result<(), String> {
+        let (argv, script) = match record.argv.as_slice() {
+            [shell, flag, script] if shell == "bash" && flag == "-c" => {
+                (None, Some(script.clone()))
+            }
+            argv => (Some(argv.to_vec()), None),
+        };
+        let event = AuditEvent::Command(CommandDecided {
+            command_id: record.call_id.clone(),
+            argv,
+            script,
+            cwd: record.cwd.display().to_string(),
+            profile: record.profile,
+            decision: if record.allowed {
+                Decision::Allow
+            } else {
+                Decision::Deny
+            },
+            policy_decision: match record.decision {
+                crate::gate::PolicyDecision::Allow => PolicyDecision::Allow,
+                crate::gate::PolicyDecision::Ask => PolicyDecision::Ask,
+                crate::gate::PolicyDecision::Forbid => PolicyDecision::Deny,
+            },
+            policy_rule: Some(record.rule.clone()),
+            approval: record.approval.map(|(decision, by_person)| match decision {
+                _ if !by_person => ApprovalAnswer::NoAnswer,
+                ReviewDecision::Approved => ApprovalAnswer::Approved,
+                ReviewDecision::ApprovedForSession => ApprovalAnswer::ApprovedForSession,
+                ReviewDecision::Denied | ReviewDecision::Abort => ApprovalAnswer::Denied,
+            }),
+        });
+        self.log
+            .record_durable(event)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn command_finished(
+        &self,
+        record: &CommandRecord,
+        status: ExecStatus,
+        exit_code: Option<i32>,
+        duration_ms: u64,
+        output: &str,
+    ) {
+        let confined = record.profile != SecurityProfile::Trusted;
+        self.log.record(AuditEvent::CommandEnd(CommandEnd {
+            command_id: record.call_id.clone(),
+            exit_code,
+            signal: None,
+            duration_ms,
+            sandbox_denied: confined && status != ExecStatus::Completed && looks_denied(output),
+        }));
+    }
+
+    async fn file_change(&self, _call_id: &str, changes: &[FileChange]) -> Result<(), String> {
+        let Some((last, rest)) = changes.split_last() else {
+            return Ok(());
+        };
+        let event = |change: &FileChange| {
+            let (kind, paths) = match (&change.kind, &change.move_path) {
+                (FileChangeKind::Update, Some(to)) => (
+                    cadre_audit::FileChangeKind::Rename,
+                    vec![change.path.display().to_string(), to.display().to_string()],
+                ),
+                (FileChangeKind::Add, _) => (
+                    cadre_audit::FileChangeKind::Create,
+                    vec![change.path.display().to_string()],
+                ),
+                (FileChangeKind::Update, None) => (
+                    cadre_audit::FileChangeKind::Modify,
+                    vec![change.path.display().to_string()],
+                ),
+                (FileChangeKind::Delete, _) => (
+                    cadre_audit::FileChangeKind::Delete,
+                    vec![change.path.display().to_string()],
+                ),
+            };
+            AuditEvent::FileChange(cadre_audit::FileChange {
+                paths,
+                kind,
+                bytes: Some(change.bytes),
+            })
+        };
+        for change in rest {
+            self.log.record(event(change));
+        }
+        // Durable after the others: everything queued before it is on disk too.
+        self.log
+            .record_durable(event(last))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn agent_started(&self, agent_id: &str, role: &str, profile: SecurityProfile) {
+        self.log
+            .record(AuditEvent::AgentStart(cadre_audit::AgentStart {
+                agent: agent_id.to_string(),
+                role: role.to_string(),
+                profile,
+                parent: Some(self.log.session().agent_id.clone()),
+            }));
+    }
+
+    async fn agent_stopped(&self, agent_id: &str, status: &str, usage: TokenUsage) {
+        self.log
+            .record(AuditEvent::AgentStop(cadre_audit::AgentStop {
+                agent: agent_id.to_string(),
+                status: status.to_string(),
+                tokens: tokens(usage),
+            }));
     }
 }

@@ -170,10 +170,9 @@ impl ActionGate for CoreGate {
             display: action.display.clone(),
             cwd: action.cwd.clone(),
             profile: self.profile,
-            decision: verdict.decision.as_str().to_string(),
+            decision: verdict.decision,
             rule: verdict.rule.clone(),
-            approval_asked: false,
-            approval_answer: None,
+            approval: None,
             allowed: false,
         };
         if verdict.decision == PolicyDecision::Forbid {
@@ -191,9 +190,8 @@ impl ActionGate for CoreGate {
             };
         }
         if self.needs_approval(&verdict, &action.display) {
-            record.approval_asked = true;
             let (decision, by) = self.ask(action, &verdict).await;
-            record.approval_answer = Some(format!("{decision:?} by {by}").to_lowercase());
+            record.approval = Some((decision, self.interactive));
             match decision {
                 ReviewDecision::Approved => {}
                 ReviewDecision::ApprovedForSession => {
@@ -236,6 +234,7 @@ impl ActionGate for CoreGate {
         status: ExecStatus,
         exit_code: Option<i32>,
         duration_ms: u64,
+        output: &str,
     ) {
         let record = self
             .decisions
@@ -244,7 +243,7 @@ impl ActionGate for CoreGate {
             .remove(&action.call_id);
         if let Some(record) = record {
             self.audit
-                .command_finished(&record, status, exit_code, duration_ms)
+                .command_finished(&record, status, exit_code, duration_ms, output)
                 .await;
         }
     }

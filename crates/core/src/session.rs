@@ -3,7 +3,7 @@
 
 use crate::CoreError;
 use crate::approvals::PendingApprovals;
-use crate::audit_sink::AuditSink;
+use crate::audit_sink::{AuditSink, SessionInfo};
 use crate::config::Config;
 use crate::context;
 use crate::gate::{CommandPolicy, CoreGate};
@@ -118,7 +118,26 @@ pub async fn spawn(options: SessionOptions) -> Result<SessionHandle, CoreError> 
     });
 
     let resumed = options.resume.is_some();
-    let session = Session::start(options, msg_tx.clone())?;
+    let agent_id = options
+        .agent_id
+        .clone()
+        .unwrap_or_else(|| "main".to_string());
+    let parent_agent_id = options.parent_session_id.clone();
+    let mut session = Session::start(options, msg_tx.clone())?;
+    session.audit = session
+        .audit
+        .start_session(&SessionInfo {
+            session_id: session.id.clone(),
+            agent_id,
+            parent_agent_id,
+            profile: session.config.profile,
+            approval: session.config.approval,
+            model: session.config.model.clone(),
+            provider: session.config.provider_id.clone(),
+            cwd: session.config.cwd.clone(),
+            config_files: session.config.sources.clone(),
+        })
+        .await;
     let session_id = session.id.clone();
     let transcript_path = session.transcript.path().to_path_buf();
     let _ = msg_tx.send(EventMsg::SessionConfigured {
@@ -239,12 +258,22 @@ impl Session {
             }
             let _ = input_tx.send(None);
         });
+        let mut total = TokenUsage::default();
+        let mut status = "completed".to_string();
         while let Some(Some(text)) = input_rx.recv().await {
             let cancel = CancellationToken::new();
             *current_turn.lock().expect("turn lock") = Some(cancel.clone());
-            self.run_turn(text, cancel).await;
+            let outcome = self.run_turn(text, cancel).await;
             *current_turn.lock().expect("turn lock") = None;
+            let (turn_status, usage) = match outcome {
+                TurnOutcome::Completed { usage, .. } => ("completed".to_string(), usage),
+                TurnOutcome::Aborted { reason, usage } => (format!("aborted: {reason}"), usage),
+                TurnOutcome::Failed { error, usage } => (format!("failed: {error}"), usage),
+            };
+            total.add(&usage);
+            status = turn_status;
         }
+        self.audit.end_session(&status, total).await;
         let _ = self.events.send(EventMsg::ShutdownComplete);
     }
 

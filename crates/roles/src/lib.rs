@@ -7,6 +7,19 @@
 //! definitions: it knows nothing of sessions, models or scheduling.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod catalog;
+mod duration;
+mod fields;
+mod formats;
+mod front_matter;
+mod parse;
+mod tool_names;
+
+pub use catalog::{RoleCatalog, RoleError};
+pub use duration::format_duration;
+pub use parse::parse_role_file;
+pub use tool_names::CADRE_TOOLS;
+
 use cadre_protocol::SecurityProfile;
 use std::path::PathBuf;
 use std::time::Duration;

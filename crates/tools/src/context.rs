@@ -54,6 +54,7 @@ pub trait ActionGate: Send + Sync {
         status: ExecStatus,
         exit_code: Option<i32>,
         duration_ms: u64,
+        output: &str,
     );
     async fn before_patch(&self, call_id: &str, changes: &[FileChange]) -> GateVerdict;
     async fn after_patch(&self, call_id: &str, changes: &[FileChange], success: bool);
@@ -67,7 +68,15 @@ impl ActionGate for AllowAll {
     async fn before_command(&self, _action: &CommandAction) -> GateVerdict {
         GateVerdict::Allow
     }
-    async fn after_command(&self, _: &CommandAction, _: ExecStatus, _: Option<i32>, _: u64) {}
+    async fn after_command(
+        &self,
+        _: &CommandAction,
+        _: ExecStatus,
+        _: Option<i32>,
+        _: u64,
+        _: &str,
+    ) {
+    }
     async fn before_patch(&self, _call_id: &str, _changes: &[FileChange]) -> GateVerdict {
         GateVerdict::Allow
     }

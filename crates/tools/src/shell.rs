@@ -189,7 +189,7 @@ async fn run_command(ctx: &ToolContext, action: &CommandAction, timeout: Duratio
                 status: ExecStatus::Failed,
             });
             ctx.gate
-                .after_command(action, ExecStatus::Failed, None, 0)
+                .after_command(action, ExecStatus::Failed, None, 0, &message)
                 .await;
             ToolResult::error(format!("command could not run: {message}"))
         }
@@ -234,7 +234,7 @@ async fn finish(
         status,
     });
     ctx.gate
-        .after_command(action, status, exit_code, duration_ms)
+        .after_command(action, status, exit_code, duration_ms, &text)
         .await;
 
     let mut body = serde_json::json!({

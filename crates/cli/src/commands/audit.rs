@@ -12,7 +12,7 @@ use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
-    /// The audit log directory [default: $CADRE_AUDIT_DIR, else $CADRE_HOME/audit, else
+    /// The audit log directory [default: $CADRE_AUDIT_DIR, else `audit.dir` from the configuration, else $CADRE_HOME/audit, else
     /// ~/.cadre/audit]
     #[arg(long, global = true, value_name = "DIR")]
     dir: Option<PathBuf>,
@@ -71,8 +71,15 @@ enum Format {
     Json,
 }
 
-pub fn run(args: AuditArgs, _env: &CliEnv) -> anyhow::Result<u8> {
-    let dir = args.dir.unwrap_or_else(AuditConfig::default_dir);
+pub fn run(args: AuditArgs, env: &CliEnv) -> anyhow::Result<u8> {
+    let dir = match args.dir {
+        Some(dir) => dir,
+        None if std::env::var_os("CADRE_AUDIT_DIR").is_some() => AuditConfig::default_dir(),
+        None => env
+            .load_config(None, Default::default())
+            .map(|config| config.audit_dir())
+            .unwrap_or_else(|_| AuditConfig::default_dir()),
+    };
     let result = match args.command {
         AuditCommand::Verify { paths } => verify(&dir, &paths),
         AuditCommand::Show(show_args) => show(&dir, &show_args),

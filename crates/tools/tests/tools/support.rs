@@ -32,6 +32,7 @@ impl ActionGate for RecordingGate {
         status: ExecStatus,
         exit_code: Option<i32>,
         _duration_ms: u64,
+        _output: &str,
     ) {
         self.finished_commands
             .lock()
