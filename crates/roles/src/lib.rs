@@ -7,6 +7,7 @@
 //! definitions: it knows nothing of sessions, models or scheduling.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod builtin;
 mod catalog;
 mod duration;
 mod fields;
@@ -21,6 +22,7 @@ pub use parse::parse_role_file;
 pub use tool_names::CADRE_TOOLS;
 
 use cadre_protocol::SecurityProfile;
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -65,4 +67,43 @@ pub struct RoleLoadProblem {
     pub message: String,
     /// True when the file was skipped; false for a notice (an ignored field).
     pub fatal: bool,
+}
+
+impl RoleFormat {
+    /// The name shown to users.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleFormat::Cadre => "cadre",
+            RoleFormat::ClaudeCode => "claude-code",
+            RoleFormat::GeminiCli => "gemini-cli",
+            RoleFormat::Codex => "codex",
+        }
+    }
+}
+
+impl fmt::Display for RoleFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `built-in`, or the file's path.
+impl fmt::Display for RoleSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RoleSource::Builtin => f.write_str("built-in"),
+            RoleSource::File { path, .. } => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// `file: field: message`.
+impl fmt::Display for RoleLoadProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.path.display())?;
+        if let Some(field) = &self.field {
+            write!(f, "{field}: ")?;
+        }
+        f.write_str(&self.message)
+    }
 }
