@@ -59,6 +59,8 @@ pub trait AuditSink: Send + Sync {
     );
     /// Recorded durably before any file is written.
     async fn file_change(&self, call_id: &str, changes: &[FileChange]) -> Result<(), String>;
+    /// A network request cadre makes itself (the model provider, say).
+    async fn network_request(&self, _host: &str, _port: Option<u16>, _purpose: &str) {}
     /// A sub-agent started or stopped (recorded by the agent that runs it).
     async fn agent_started(&self, agent_id: &str, role: &str, profile: SecurityProfile);
     async fn agent_stopped(&self, agent_id: &str, status: &str, usage: TokenUsage);
