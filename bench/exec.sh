@@ -16,7 +16,11 @@ server=$PWD/target/release/cadre-scripted-model
 peak_kib() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -n 1; }
 mean_ms() { # hyperfine's mean in milliseconds
     hyperfine -N --warmup 5 --runs "$runs" --export-json /tmp/cadre-bench.json "$@" >/dev/null 2>&1
-    python3 -c 'import json;r=json.load(open("/tmp/cadre-bench.json"))["results"][0];print(f"{r[\"mean\"]*1000:.2f} ms (σ {r[\"stddev\"]*1000:.2f} ms, min {r[\"min\"]*1000:.2f} ms)")'
+    python3 - <<'PY'
+import json
+r = json.load(open("/tmp/cadre-bench.json"))["results"][0]
+print("%.2f ms (sd %.2f ms, min %.2f ms)" % (r["mean"] * 1000, r["stddev"] * 1000, r["min"] * 1000))
+PY
 }
 
 echo "cadre --version"

@@ -57,13 +57,25 @@ enum Command {
     Completion(commands::completion::CompletionArgs),
 }
 
+#[allow(clippy::print_stdout)]
+fn print_version() {
+    println!("cadre {VERSION}");
+}
+
 fn main() -> ExitCode {
     let mut raw = std::env::args_os();
-    if raw
-        .nth(1)
+    let first = raw.nth(1);
+    if first
+        .as_ref()
         .is_some_and(|a| a == cadre_sandbox::LAUNCHER_SUBCOMMAND)
     {
         cadre_sandbox::launcher_main(raw.collect());
+    }
+    // `cadre --version` is what scripts and installers run to check cadre works: answer it
+    // without building the whole command-line parser.
+    if raw.len() == 0 && first.as_ref().is_some_and(|a| a == "--version" || a == "-V") {
+        print_version();
+        return ExitCode::SUCCESS;
     }
     let cli = Cli::parse();
     let env = cli_env::CliEnv::new(cli.overrides);
@@ -84,6 +96,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
+        // A reader that stopped early (`cadre ... | head`) is not an error of ours.
+        Err(err) if commands::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             commands::report_error(&err);
             ExitCode::from(1)

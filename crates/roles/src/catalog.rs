@@ -252,7 +252,9 @@ impl Builder {
             .filter(|path| {
                 let name = path.file_name().map(|name| name.to_string_lossy());
                 !name.is_some_and(|name| name.starts_with('.'))
-                    && path.extension().is_some_and(|ext| ext == role_dir.extension)
+                    && path
+                        .extension()
+                        .is_some_and(|ext| ext == role_dir.extension)
                     && path.is_file()
             })
             .collect();

@@ -39,7 +39,7 @@ pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
 /// The inverse, for display: `1h30m`, `10m`, `90s` is shown as `1m30s`.
 pub fn format_duration(duration: Duration) -> String {
     let millis = duration.as_millis();
-    if millis % 1000 != 0 {
+    if !millis.is_multiple_of(1000) {
         return format!("{millis}ms");
     }
     let seconds = duration.as_secs();

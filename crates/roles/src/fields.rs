@@ -67,7 +67,10 @@ impl<'a> Fields<'a> {
             None => Ok(None),
             Some(text) => match text.parse::<u32>() {
                 Ok(number) if number > 0 => Ok(Some(number)),
-                _ => Err(self.fatal(key, &format!("expected a positive whole number, found `{text}`"))),
+                _ => Err(self.fatal(
+                    key,
+                    &format!("expected a positive whole number, found `{text}`"),
+                )),
             },
         }
     }
@@ -103,13 +106,11 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Reports every field not taken as ignored (once each) and returns all notices.
-    pub(crate) fn finish(mut self, tool: &str) -> Vec<RoleLoadProblem> {
+    /// Reports every field not taken as ignored (once each, with `message`) and returns all
+    /// notices.
+    pub(crate) fn finish(mut self, message: &str) -> Vec<RoleLoadProblem> {
         for entry in std::mem::take(&mut self.entries) {
-            self.notice(
-                &entry.key,
-                format!("{tool} field with no meaning in cadre; ignored"),
-            );
+            self.notice(&entry.key, message);
         }
         self.notices
     }

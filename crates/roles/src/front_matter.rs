@@ -130,11 +130,7 @@ pub(crate) fn parse_entries(
             message,
         })?;
         if entries.iter().any(|entry| entry.key == key) {
-            return Err(error(
-                line_number,
-                Some(key),
-                "the field is given twice",
-            ));
+            return Err(error(line_number, Some(key), "the field is given twice"));
         }
         entries.push(Entry {
             key: key.to_string(),
@@ -249,7 +245,9 @@ fn parse_block_sequence(content: &[&str]) -> Result<Value, String> {
         if first.is_empty()
             || first.starts_with(['[', '{', '-'])
             || split_key(&first).is_some()
-            || more.iter().any(|line| split_key(line.trim_start()).is_some())
+            || more
+                .iter()
+                .any(|line| split_key(line.trim_start()).is_some())
         {
             return Ok(Value::Nested);
         }

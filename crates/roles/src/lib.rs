@@ -5,6 +5,27 @@
 //! binary); users add their own as Markdown files with YAML front matter, and files written for
 //! Claude Code, Gemini CLI and Codex load unchanged. This crate only reads and validates
 //! definitions: it knows nothing of sessions, models or scheduling.
+//!
+//! Where role files are found, each directory read in file-name order, a later role replacing an
+//! earlier one of the same name (names compare without regard to case):
+//!
+//! | level | format | directory |
+//! |-------|--------|-----------|
+//! | user | Codex (TOML) | `$CODEX_HOME/agents/*.toml`, else `~/.codex/agents` |
+//! | user | Claude Code | `~/.claude/agents/*.md` |
+//! | user | Gemini CLI | `~/.gemini/agents/*.md` |
+//! | user | cadre | `$CADRE_HOME/agents/*.md` |
+//! | project | Claude Code, Gemini CLI, cadre | the nearest `.claude/agents`, `.gemini/agents`, `.cadre/agents` from the working directory up |
+//!
+//! ```
+//! use cadre_roles::RoleCatalog;
+//!
+//! let catalog = RoleCatalog::builtin();
+//! let security = catalog.get("security").expect("a built-in role");
+//! assert_eq!(security.name, "Security");
+//! let team = catalog.restrict(&["Backend,Tester".to_string()]).unwrap();
+//! assert_eq!(team.roles().len(), 2);
+//! ```
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod builtin;

@@ -22,16 +22,17 @@ pub fn parse_role_file(
         return Err(RoleLoadProblem {
             path: path.to_path_buf(),
             field: None,
-            message: "no front matter: the file must open with a `---` block giving at least `name`"
-                .into(),
+            message:
+                "no front matter: the file must open with a `---` block giving at least `name`"
+                    .into(),
             fatal: true,
         });
     };
     let mut fields = Fields::new(path, entries);
     let (role, tool) = match format {
-        RoleFormat::Cadre => (formats::cadre::read(&mut fields)?, "a"),
-        RoleFormat::ClaudeCode => (formats::claude_code::read(&mut fields)?, "a Claude Code"),
-        RoleFormat::GeminiCli => (formats::gemini_cli::read(&mut fields)?, "a Gemini CLI"),
+        RoleFormat::Cadre => (formats::cadre::read(&mut fields)?, "cadre"),
+        RoleFormat::ClaudeCode => (formats::claude_code::read(&mut fields)?, "Claude Code"),
+        RoleFormat::GeminiCli => (formats::gemini_cli::read(&mut fields)?, "Gemini CLI"),
         RoleFormat::Codex => unreachable!("Codex files are TOML, read above"),
     };
     finish(fields, role, document.body, format, tool)
@@ -61,7 +62,9 @@ pub(crate) fn read_common(
     if name.contains(',') || name.chars().any(char::is_control) {
         return Err(fields.fatal(
             "name",
-            &format!("`{name}` cannot be a role name: commas and control characters are not allowed"),
+            &format!(
+                "`{name}` cannot be a role name: commas and control characters are not allowed"
+            ),
         ));
     }
     let description = match fields.text("description")? {
@@ -101,7 +104,12 @@ pub(crate) fn finish(
         );
     }
     let path = fields.path().to_path_buf();
-    let notices = fields.finish(tool);
+    let unknown = if format == RoleFormat::Cadre {
+        "not a cadre role field; ignored".to_string()
+    } else {
+        format!("a {tool} field with no meaning in cadre; ignored")
+    };
+    let notices = fields.finish(&unknown);
     let definition = RoleDefinition {
         name: role.common.name,
         description: role.common.description,

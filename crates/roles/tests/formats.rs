@@ -69,17 +69,33 @@ fn a_claude_code_agent_maps_its_tools_model_and_permission_mode() {
     let path = Path::new("/p/.claude/agents/code-reviewer.md");
     let (role, notices) = parse_role_file(path, CLAUDE_CODE_AGENT, RoleFormat::ClaudeCode).unwrap();
     assert_eq!(role.name, "code-reviewer");
-    assert!(role.description.starts_with("Expert code review specialist. Use"));
+    assert!(
+        role.description
+            .starts_with("Expert code review specialist. Use")
+    );
     assert!(role.description.ends_with("</example>"));
     assert_eq!(
         role.tools,
-        strings(&["shell", "apply_patch", "read_file", "list_dir", "grep", "research"])
+        strings(&[
+            "shell",
+            "apply_patch",
+            "read_file",
+            "list_dir",
+            "grep",
+            "research"
+        ])
     );
-    assert_eq!(role.model, None, "the `sonnet` alias means nothing to cadre");
+    assert_eq!(
+        role.model, None,
+        "the `sonnet` alias means nothing to cadre"
+    );
     assert_eq!(role.max_turns, Some(12));
     assert_eq!(role.profile, Some(SecurityProfile::WorkspaceWrite));
     assert_eq!(role.timeout, None);
-    assert!(role.system_prompt.starts_with("You are a senior code reviewer"));
+    assert!(
+        role.system_prompt
+            .starts_with("You are a senior code reviewer")
+    );
     assert!(role.system_prompt.ends_with("Focus on modified files"));
     assert_eq!(
         role.source,
@@ -88,12 +104,20 @@ fn a_claude_code_agent_maps_its_tools_model_and_permission_mode() {
             format: RoleFormat::ClaudeCode
         }
     );
-    assert!(notices.iter().all(|notice| !notice.fatal && notice.path == path));
+    assert!(
+        notices
+            .iter()
+            .all(|notice| !notice.fatal && notice.path == path)
+    );
     assert_eq!(notices_for(&notices, "color").len(), 1);
     assert_eq!(notices_for(&notices, "model").len(), 1);
     let tool_notices = notices_for(&notices, "tools");
     assert_eq!(tool_notices.len(), 2, "{tool_notices:?}");
-    assert!(tool_notices.iter().any(|m| m.contains("`mcp__github__create_issue`")));
+    assert!(
+        tool_notices
+            .iter()
+            .any(|m| m.contains("`mcp__github__create_issue`"))
+    );
     assert!(tool_notices.iter().any(|m| m.contains("Bash(git diff:*)")));
     assert_eq!(notices.len(), 4, "{notices:?}");
 }
@@ -103,7 +127,11 @@ fn claude_code_permission_modes_map_conservatively() {
     let cases = [
         ("plan", Some(SecurityProfile::Offline), 0),
         ("acceptEdits", Some(SecurityProfile::WorkspaceWrite), 0),
-        ("bypassPermissions", Some(SecurityProfile::WorkspaceWrite), 1),
+        (
+            "bypassPermissions",
+            Some(SecurityProfile::WorkspaceWrite),
+            1,
+        ),
         ("default", None, 0),
         ("somethingNew", None, 1),
     ];
@@ -122,9 +150,20 @@ fn claude_code_disallowed_tools_narrow_the_tool_set() {
     let (role, notices) = parse_role_file(Path::new("a.md"), text, RoleFormat::ClaudeCode).unwrap();
     assert_eq!(
         role.tools,
-        strings(&["read_file", "list_dir", "grep", "update_plan", "web_fetch", "research"])
+        strings(&[
+            "read_file",
+            "list_dir",
+            "grep",
+            "update_plan",
+            "web_fetch",
+            "research"
+        ])
     );
-    assert_eq!(role.model.as_deref(), Some("claude-opus-4-1"), "a full model id is kept");
+    assert_eq!(
+        role.model.as_deref(),
+        Some("claude-opus-4-1"),
+        "a full model id is kept"
+    );
     assert!(notices.is_empty(), "{notices:?}");
 }
 
@@ -138,7 +177,10 @@ fn a_gemini_cli_agent_maps_its_tools_and_limits() {
     assert_eq!(role.max_turns, Some(10));
     assert_eq!(role.timeout, Some(Duration::from_secs(300)));
     assert_eq!(role.profile, None);
-    assert!(role.system_prompt.starts_with("You are a ruthless Security Auditor."));
+    assert!(
+        role.system_prompt
+            .starts_with("You are a ruthless Security Auditor.")
+    );
     assert_eq!(notices_for(&notices, "temperature").len(), 1);
     let tool_notices = notices_for(&notices, "tools");
     assert_eq!(tool_notices.len(), 1);
@@ -166,7 +208,10 @@ fn a_codex_role_file_maps_its_sandbox_and_instructions() {
     assert_eq!(role.model.as_deref(), Some("gpt-5.1-codex-max"));
     assert_eq!(role.profile, Some(SecurityProfile::Offline));
     assert_eq!(role.tools, None);
-    assert!(role.system_prompt.starts_with("Review code like an owner.\nPrioritize"));
+    assert!(
+        role.system_prompt
+            .starts_with("Review code like an owner.\nPrioritize")
+    );
     assert_eq!(notices.len(), 1, "{notices:?}");
     assert_eq!(notices[0].field.as_deref(), Some("model_reasoning_effort"));
 }
@@ -178,8 +223,15 @@ fn codex_sandbox_modes_map_and_the_file_name_stands_in_for_a_missing_name() {
         ("workspace-write", SecurityProfile::WorkspaceWrite),
         ("danger-full-access", SecurityProfile::Trusted),
     ] {
-        let text = format!("description = \"d\"\ndeveloper_instructions = \"p\"\nsandbox_mode = \"{mode}\"\n");
-        let (role, _) = parse_role_file(Path::new("/c/agents/explorer.toml"), &text, RoleFormat::Codex).unwrap();
+        let text = format!(
+            "description = \"d\"\ndeveloper_instructions = \"p\"\nsandbox_mode = \"{mode}\"\n"
+        );
+        let (role, _) = parse_role_file(
+            Path::new("/c/agents/explorer.toml"),
+            &text,
+            RoleFormat::Codex,
+        )
+        .unwrap();
         assert_eq!(role.name, "explorer");
         assert_eq!(role.profile, Some(profile));
     }
@@ -221,15 +273,51 @@ fn ignored_fields_and_unknown_tools_are_reported_once_each() {
 #[test]
 fn a_broken_file_names_the_file_and_the_field() {
     let cases: [(&str, RoleFormat, Option<&str>); 9] = [
-        ("---\ndescription: no name\n---\nbody", RoleFormat::ClaudeCode, Some("name")),
-        ("---\nname: a\nmax_turns: many\n---\n", RoleFormat::Cadre, Some("max_turns")),
-        ("---\nname: a\nmaxTurns: 0\n---\n", RoleFormat::ClaudeCode, Some("maxTurns")),
-        ("---\nname: a\ntimeout: soon\n---\n", RoleFormat::Cadre, Some("timeout")),
-        ("---\nname: a\nprofile: root\n---\n", RoleFormat::Cadre, Some("profile")),
-        ("---\nname: [a, b]\n---\n", RoleFormat::GeminiCli, Some("name")),
-        ("---\nname: a\ntools:\n  x: y\n---\n", RoleFormat::Cadre, Some("tools")),
-        ("---\nname: a\ndescription: \"open\n---\n", RoleFormat::Cadre, Some("description")),
-        ("just a prompt with no front matter", RoleFormat::Cadre, None),
+        (
+            "---\ndescription: no name\n---\nbody",
+            RoleFormat::ClaudeCode,
+            Some("name"),
+        ),
+        (
+            "---\nname: a\nmax_turns: many\n---\n",
+            RoleFormat::Cadre,
+            Some("max_turns"),
+        ),
+        (
+            "---\nname: a\nmaxTurns: 0\n---\n",
+            RoleFormat::ClaudeCode,
+            Some("maxTurns"),
+        ),
+        (
+            "---\nname: a\ntimeout: soon\n---\n",
+            RoleFormat::Cadre,
+            Some("timeout"),
+        ),
+        (
+            "---\nname: a\nprofile: root\n---\n",
+            RoleFormat::Cadre,
+            Some("profile"),
+        ),
+        (
+            "---\nname: [a, b]\n---\n",
+            RoleFormat::GeminiCli,
+            Some("name"),
+        ),
+        (
+            "---\nname: a\ntools:\n  x: y\n---\n",
+            RoleFormat::Cadre,
+            Some("tools"),
+        ),
+        (
+            "---\nname: a\ndescription: \"open\n---\n",
+            RoleFormat::Cadre,
+            Some("description"),
+        ),
+        (
+            "just a prompt with no front matter",
+            RoleFormat::Cadre,
+            None,
+        ),
     ];
     let path = Path::new("/agents/broken.md");
     for (text, format, field) in cases {
@@ -242,6 +330,51 @@ fn a_broken_file_names_the_file_and_the_field() {
     }
     let problem = parse_role_file(Path::new("c.toml"), "name = 3\n", RoleFormat::Codex);
     assert!(problem.is_ok(), "a number is taken as text");
-    let problem = parse_role_file(Path::new("c.toml"), "name = [\n", RoleFormat::Codex).unwrap_err();
+    let problem =
+        parse_role_file(Path::new("c.toml"), "name = [\n", RoleFormat::Codex).unwrap_err();
     assert!(problem.message.starts_with("bad TOML"), "{problem}");
+}
+
+#[test]
+fn a_claude_code_agent_with_hooks_and_skills_loads_and_reports_them() {
+    let text = "---
+name: devops
+description: Handles Docker, CI/CD, deployment configuration, infrastructure setup, and dependency management. Use for infrastructure and deployment tasks.
+tools: Read, Write, Edit, Bash, Glob, Grep
+disallowedTools: WebSearch, WebFetch
+model: inherit
+permissionMode: plan
+memory: project
+maxTurns: 30
+effort: medium
+background: false
+hooks:
+  PreToolUse:
+    - matcher: \"Bash\"
+      hooks:
+        - type: command
+          command: \"$CLAUDE_PROJECT_DIR/.claude/hooks/validate-devops-bash.sh\"
+          timeout: 10
+skills:
+  - update-deps
+  - migrate
+---
+
+You are a DevOps engineer specializing in CI/CD, containerization, and infrastructure automation.
+";
+    let (role, notices) =
+        parse_role_file(Path::new("devops.md"), text, RoleFormat::ClaudeCode).unwrap();
+    assert_eq!(
+        role.tools,
+        strings(&["shell", "apply_patch", "read_file", "list_dir", "grep"])
+    );
+    assert_eq!(role.model, None);
+    assert_eq!(role.profile, Some(SecurityProfile::Offline));
+    assert_eq!(role.max_turns, Some(30));
+    let mut ignored: Vec<&str> = notices.iter().filter_map(|n| n.field.as_deref()).collect();
+    ignored.sort();
+    assert_eq!(
+        ignored,
+        ["background", "effort", "hooks", "memory", "model", "skills"]
+    );
 }

@@ -1,11 +1,11 @@
 //! cadre's own format: `name`, `description`, `tools`, `model`, `profile`, `max_turns`,
 //! `timeout`; the body is the system prompt.
 
+use crate::RoleLoadProblem;
 use crate::duration::parse_duration;
 use crate::fields::Fields;
 use crate::parse::{PartialRole, read_common};
 use crate::tool_names::{cadre_tool, translate};
-use crate::RoleLoadProblem;
 use cadre_protocol::SecurityProfile;
 
 pub(crate) fn read(fields: &mut Fields<'_>) -> Result<PartialRole, RoleLoadProblem> {
@@ -22,15 +22,20 @@ pub(crate) fn read(fields: &mut Fields<'_>) -> Result<PartialRole, RoleLoadProbl
         ),
     };
     let max_turns = fields.positive_integer("max_turns")?;
-    let timeout = match fields.text("timeout")? {
-        None => None,
-        Some(text) => Some(parse_duration(&text).filter(|d| !d.is_zero()).ok_or_else(|| {
-            fields.fatal(
-                "timeout",
-                &format!("expected a duration such as `90s`, `10m` or `1h30m`, found `{text}`"),
-            )
-        })?),
-    };
+    let timeout =
+        match fields.text("timeout")? {
+            None => None,
+            Some(text) => Some(parse_duration(&text).filter(|d| !d.is_zero()).ok_or_else(
+                || {
+                    fields.fatal(
+                        "timeout",
+                        &format!(
+                            "expected a duration such as `90s`, `10m` or `1h30m`, found `{text}`"
+                        ),
+                    )
+                },
+            )?),
+        };
     Ok(PartialRole {
         common,
         tools,

@@ -12,12 +12,14 @@ pub(crate) fn parse(
     path: &Path,
     text: &str,
 ) -> Result<(RoleDefinition, Vec<RoleLoadProblem>), RoleLoadProblem> {
-    let table: toml::Table = text.parse().map_err(|error: toml::de::Error| RoleLoadProblem {
-        path: path.to_path_buf(),
-        field: None,
-        message: format!("bad TOML: {}", error.message()),
-        fatal: true,
-    })?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|error: toml::de::Error| RoleLoadProblem {
+            path: path.to_path_buf(),
+            field: None,
+            message: format!("bad TOML: {}", error.message()),
+            fatal: true,
+        })?;
     let entries = table
         .into_iter()
         .map(|(key, value)| Entry {
@@ -49,7 +51,7 @@ pub(crate) fn parse(
         max_turns: None,
         timeout: None,
     };
-    finish(fields, role, system_prompt, RoleFormat::Codex, "a Codex")
+    finish(fields, role, system_prompt, RoleFormat::Codex, "Codex")
 }
 
 /// TOML values as the shared field reader sees them.

@@ -15,7 +15,9 @@ pub(crate) fn read(fields: &mut Fields<'_>) -> Result<PartialRole, RoleLoadProbl
         Some(kind) => {
             return Err(fields.fatal(
                 "kind",
-                &format!("`{kind}` agents run outside this machine; only local agents can be cadre roles"),
+                &format!(
+                    "`{kind}` agents run outside this machine; only local agents can be cadre roles"
+                ),
             ));
         }
     }

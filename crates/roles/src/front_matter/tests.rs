@@ -79,7 +79,9 @@ fn reads_block_scalars_with_chomping() {
 
 #[test]
 fn folds_multi_line_plain_values() {
-    let found = entries("---\ndescription: first part\n  second part\n\n  new line\nname:\n  on the next line\n---\n");
+    let found = entries(
+        "---\ndescription: first part\n  second part\n\n  new line\nname:\n  on the next line\n---\n",
+    );
     assert_eq!(found[0].1, text("first part second part\nnew line"));
     assert_eq!(found[1].1, text("on the next line"));
 }
@@ -97,7 +99,13 @@ fn recognises_nested_structures() {
 #[test]
 fn accepts_crlf_and_a_byte_order_mark() {
     let found = entries("\u{feff}---\r\nname: x\r\ntools: [a, b]\r\n---\r\nbody\r\n");
-    assert_eq!(found, vec![("name".into(), text("x")), ("tools".into(), list(&["a", "b"]))]);
+    assert_eq!(
+        found,
+        vec![
+            ("name".into(), text("x")),
+            ("tools".into(), list(&["a", "b"]))
+        ]
+    );
 }
 
 #[test]
