@@ -93,15 +93,34 @@ function waitForOutput(child, text) {
   });
 }
 
+// Starts the launcher on the fake binary in `trap` mode and waits until the binary is ready for
+// the signal. If the test fails midway, the binary is killed so it cannot hold the test run open.
+async function startTrapping(t, signal, status) {
+  const child = spawn(process.execPath, [launcher, 'trap', signal.slice(3), String(status)], {
+    env: envWith({ CADRE_BINARY: fakeBinary }),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdout.setEncoding('utf8');
+  const exited = new Promise((resolve) => child.once('exit', (code, sig) => resolve({ code, sig })));
+  const ready = await waitForOutput(child, 'ready');
+  const binaryPid = Number(/ready (\d+)/.exec(ready)?.[1]);
+  t.after(() => {
+    for (const pid of [child.pid, binaryPid]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone, as it should be.
+      }
+    }
+  });
+  return { child, exited };
+}
+
+const signalTest = { ...unix, timeout: 30000 };
+
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  test(`${signal} sent to the launcher reaches the binary and the launcher outlives it`, unix, async () => {
-    const child = spawn(process.execPath, [launcher, 'trap', signal.slice(3), '23'], {
-      env: envWith({ CADRE_BINARY: fakeBinary }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    child.stdout.setEncoding('utf8');
-    const exited = new Promise((resolve) => child.once('exit', (code, sig) => resolve({ code, sig })));
-    await waitForOutput(child, 'ready');
+  test(`${signal} sent to the launcher reaches the binary and the launcher outlives it`, signalTest, async (t) => {
+    const { child, exited } = await startTrapping(t, signal, 23);
     child.kill(signal);
     await waitForOutput(child, `caught ${signal.slice(3)}`);
     // The binary handled the signal and is still running: so must the launcher be.
@@ -112,14 +131,8 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-test('a binary that exits 143 after SIGTERM makes the launcher exit 143', unix, async () => {
-  const child = spawn(process.execPath, [launcher, 'trap', 'TERM', '143'], {
-    env: envWith({ CADRE_BINARY: fakeBinary }),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  child.stdout.setEncoding('utf8');
-  const exited = new Promise((resolve) => child.once('exit', (code, sig) => resolve({ code, sig })));
-  await waitForOutput(child, 'ready');
+test('a binary that exits 143 after SIGTERM makes the launcher exit 143', signalTest, async (t) => {
+  const { child, exited } = await startTrapping(t, 'SIGTERM', 143);
   child.kill('SIGTERM');
   await waitForOutput(child, 'caught TERM');
   child.stdin.end('\n');

@@ -14,8 +14,6 @@ if (found.error) {
   process.exit(1);
 }
 
-const child = spawn(found.binary, process.argv.slice(2), { stdio: 'inherit' });
-
 // On Windows a console Ctrl+C already reaches every process attached to the console, and
 // `child.kill` would terminate the binary outright instead of letting it handle the interrupt:
 // there we only keep the launcher alive.
@@ -24,8 +22,17 @@ const FORWARDED_SIGNALS =
     ? ['SIGINT', 'SIGBREAK']
     : ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
 
+// Listen before spawning: a signal that arrived between the spawn and the listeners would kill the
+// launcher and orphan the binary.
+let child;
+const pendingSignals = [];
+
 function forward(signal) {
   if (process.platform === 'win32') return;
+  if (child === undefined) {
+    pendingSignals.push(signal);
+    return;
+  }
   if (child.exitCode !== null || child.signalCode !== null) return;
   try {
     child.kill(signal);
@@ -41,6 +48,9 @@ for (const signal of FORWARDED_SIGNALS) {
     // A signal this platform cannot listen for.
   }
 }
+
+child = spawn(found.binary, process.argv.slice(2), { stdio: 'inherit' });
+for (const signal of pendingSignals.splice(0)) forward(signal);
 
 child.on('error', (err) => {
   process.stderr.write(`cadre: could not start ${found.binary}: ${err.message}\n`);

@@ -146,7 +146,7 @@ async fn run_async(
         audit,
         agent_id: None,
         parent_session_id: None,
-        tools: None,
+        tools: Some(crate::commands::supervisor::exec_tools(env, &options).await?),
         extra_instructions: None,
     })
     .await?;
@@ -155,13 +155,21 @@ async fn run_async(
 
     let ops = handle.op_sender();
     tokio::spawn(async move {
-        let mut presses = 0;
+        // The first Ctrl-C interrupts the turn cleanly; a second one quits at once. A repeat
+        // within a moment is the same keypress delivered twice (once by the terminal, once by
+        // a wrapper such as the npm launcher that forwards it), not a second request.
+        let mut first_press: Option<std::time::Instant> = None;
         while tokio::signal::ctrl_c().await.is_ok() {
-            presses += 1;
-            if presses > 1 {
-                std::process::exit(130);
+            match first_press {
+                None => {
+                    first_press = Some(std::time::Instant::now());
+                    let _ = ops.send(Op::Interrupt);
+                }
+                Some(at) if at.elapsed() > std::time::Duration::from_millis(500) => {
+                    std::process::exit(130);
+                }
+                Some(_) => {}
             }
-            let _ = ops.send(Op::Interrupt);
         }
     });
 
