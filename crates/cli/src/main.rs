@@ -73,7 +73,11 @@ fn main() -> ExitCode {
     }
     // `cadre --version` is what scripts and installers run to check cadre works: answer it
     // without building the whole command-line parser.
-    if raw.len() == 0 && first.as_ref().is_some_and(|a| a == "--version" || a == "-V") {
+    if raw.len() == 0
+        && first
+            .as_ref()
+            .is_some_and(|a| a == "--version" || a == "-V")
+    {
         print_version();
         return ExitCode::SUCCESS;
     }

@@ -2,7 +2,7 @@
 //! change, and a final line with token usage.
 
 use super::Renderer;
-use cadre_protocol::{Event, EventMsg, ExecStatus, FileChangeKind, StepStatus};
+use cadre_protocol::{Event, EventMsg, ExecStatus, FileChangeKind, StepStatus, TokenUsage};
 use std::io::{IsTerminal, Write};
 
 /// Lines of command output shown before the rest is summarised.
@@ -30,6 +30,17 @@ impl HumanRenderer {
         } else {
             text.to_string()
         }
+    }
+
+    fn usage_line(&mut self, usage: &TokenUsage) {
+        let text = self.paint(
+            "2",
+            &format!(
+                "tokens used: {} input ({} cached), {} output",
+                usage.input_tokens, usage.cached_input_tokens, usage.output_tokens
+            ),
+        );
+        self.line(&text);
     }
 
     fn line(&mut self, text: &str) {
@@ -211,27 +222,11 @@ impl Renderer for HumanRenderer {
                 let text = self.paint("31", &format!("error: {message}"));
                 self.line(&text);
             }
-            EventMsg::TurnComplete { usage, .. } => {
-                let text = self.paint(
-                    "2",
-                    &format!(
-                        "tokens used: {} input ({} cached), {} output",
-                        usage.input_tokens, usage.cached_input_tokens, usage.output_tokens
-                    ),
-                );
-                self.line(&text);
-            }
+            EventMsg::TurnComplete { usage, .. } => self.usage_line(usage),
             EventMsg::TurnAborted { reason, usage, .. } => {
                 let text = self.paint("31", &format!("turn stopped: {reason}"));
                 self.line(&text);
-                let text = self.paint(
-                    "2",
-                    &format!(
-                        "tokens used: {} input ({} cached), {} output",
-                        usage.input_tokens, usage.cached_input_tokens, usage.output_tokens
-                    ),
-                );
-                self.line(&text);
+                self.usage_line(usage);
             }
             EventMsg::TurnFailed { error, .. } => {
                 let text = self.paint("31", &format!("error: {error}"));
