@@ -3,15 +3,18 @@
 
 use crate::bias;
 use crate::bm25::{Bm25Index, weighted_terms};
+use crate::budget::Ledger;
 use crate::canonical_url::{canonical_key, site_key};
 use crate::error::ResearchError;
 use crate::extract::{Extracted, Passage, passages};
 use crate::families::assign_families;
 use crate::fetch::{Fetched, Fetcher};
-use crate::planner::{DerivedPlanner, PlanRequest, QueryPlanner};
+use crate::journal::{Journal, JournalEntry, JournalPage};
+use crate::planner::{DerivedPlanner, FoundSource, PlanRequest, QueryPlanner};
 use crate::provider::local::extract_by_kind;
 use crate::provider::{SearchHit, SearchProvider};
 use crate::quality::{Quality, QualityConfig, QualityInput};
+use crate::quote_match::verbatim;
 use crate::report::{Report, SearchRecord, Skipped, SourceEntry, Stats, SubQuery};
 use crate::select::{Candidate, mmr};
 use crate::simhash::simhash;
@@ -73,6 +76,20 @@ pub enum Progress {
         url: String,
         outcome: Result<(), String>,
     },
+    /// A level's fetches are done.
+    LevelDone {
+        level: u8,
+        fetched: usize,
+        skipped: usize,
+    },
+    /// A model call answered (or was replayed from the journal of an earlier attempt).
+    ModelCall {
+        purpose: String,
+        replayed: bool,
+        /// Tokens spent by the run so far.
+        tokens: u64,
+        cost_usd: Option<f64>,
+    },
     Ranking,
     Synthesizing,
     Finished,
@@ -123,6 +140,8 @@ pub struct Engine {
     quality: QualityConfig,
     progress: Option<ProgressSink>,
     cancel: CancellationToken,
+    journal: Option<Arc<Journal>>,
+    ledger: Option<Arc<Ledger>>,
 }
 
 /// Per-level working state.
@@ -145,6 +164,29 @@ impl Engine {
             quality: QualityConfig::default(),
             progress: None,
             cancel: CancellationToken::new(),
+            journal: None,
+            ledger: None,
+        }
+    }
+
+    /// Journals every step, and answers steps the journal already holds without redoing them.
+    pub fn with_journal(mut self, journal: Arc<Journal>) -> Self {
+        self.journal = Some(journal);
+        self
+    }
+
+    /// Counts pages against the run's budgets and stops planning when one is near.
+    pub fn with_ledger(mut self, ledger: Arc<Ledger>) -> Self {
+        self.ledger = Some(ledger);
+        self
+    }
+
+    fn journal(&self, entry: JournalEntry) {
+        if let Some(journal) = &self.journal
+            && let Err(err) = journal.append(&entry)
+        {
+            // The run goes on; only its resumability suffers.
+            tracing::warn!("{err}");
         }
     }
 
@@ -219,6 +261,13 @@ impl Engine {
         let mut top_passages: Vec<String> = Vec::new();
         for level in 1..=levels {
             self.check_cancelled()?;
+            if level > 1
+                && let Some(ledger) = &self.ledger
+                && let Some(reason) = ledger.planning_stop()
+            {
+                ledger.note_stop(reason);
+                break;
+            }
             let plan = PlanRequest {
                 question: request.question.clone(),
                 level,
@@ -231,11 +280,25 @@ impl Engine {
                     uncovered.clone()
                 },
                 max_queries: parameters.queries_per_level,
+                levels: Some(levels),
+                found_sources: run
+                    .documents
+                    .iter()
+                    .map(|d| FoundSource {
+                        title: d.title.clone(),
+                        url: d.url.to_string(),
+                        site: d.site.clone(),
+                    })
+                    .collect(),
             };
             let queries = self.planner.plan(&plan).await?;
             if queries.is_empty() {
                 break;
             }
+            self.journal(JournalEntry::Level {
+                level,
+                queries: queries.clone(),
+            });
             levels_run = level;
             self.emit(Progress::LevelStarted {
                 level,
@@ -249,8 +312,18 @@ impl Engine {
             let hits = self
                 .search_level(level, &queries, parameters.results_per_query, &mut run)
                 .await;
+            let (fetched_before, skipped_before) = (run.stats.fetched, run.skipped.len());
             self.fetch_level(hits, parameters.fetches_per_level, &mut run)
                 .await?;
+            self.journal(JournalEntry::LevelDone {
+                level,
+                pages: run.stats.fetched,
+            });
+            self.emit(Progress::LevelDone {
+                level,
+                fetched: run.stats.fetched - fetched_before,
+                skipped: run.skipped.len() - skipped_before,
+            });
 
             let ranked = rank_passages(&run.documents, &request.question, &run.sub_queries);
             top_passages = ranked
@@ -277,8 +350,20 @@ impl Engine {
         limit: usize,
         run: &mut Run,
     ) -> Vec<SearchHit> {
-        let results =
-            futures::future::join_all(queries.iter().map(|q| self.provider.search(q, limit))).await;
+        let results = futures::future::join_all(queries.iter().map(|q| async move {
+            if let Some(hits) = self.journal.as_ref().and_then(|j| j.search(q)) {
+                return Ok(hits.clone());
+            }
+            let found = self.provider.search(q, limit).await;
+            if let Ok(hits) = &found {
+                self.journal(JournalEntry::Search {
+                    query: q.clone(),
+                    hits: hits.clone(),
+                });
+            }
+            found
+        }))
+        .await;
         let mut hits = Vec::new();
         for (query, result) in queries.iter().zip(results) {
             run.stats.searches += 1;
@@ -346,18 +431,32 @@ impl Engine {
                 });
                 continue;
             }
+            if let Some(ledger) = &self.ledger
+                && queue.len() >= ledger.pages_left()
+            {
+                let limit = ledger.budgets().max_pages.unwrap_or_default();
+                ledger.note_stop(format!("the page budget (--max-pages {limit})"));
+                run.skipped.push(Skipped {
+                    url: url.to_string(),
+                    reason: format!("over the run's page budget (--max-pages {limit})"),
+                });
+                continue;
+            }
             queue.push(url);
         }
         self.emit(Progress::FetchesQueued { count: queue.len() });
         let concurrency = self.fetcher.config().global_concurrency.max(1);
-        let fetcher = &self.fetcher;
-        let mut results = futures::stream::iter(queue.into_iter().map(|url| async move {
-            let result = fetcher.fetch(&url).await;
-            (url, result)
-        }))
+        let mut results = futures::stream::iter(
+            queue
+                .into_iter()
+                .map(|url| async move { (url.clone(), self.fetch_journaled(&url).await) }),
+        )
         .buffered(concurrency);
         while let Some((url, result)) = results.next().await {
             self.check_cancelled()?;
+            if let Some(ledger) = &self.ledger {
+                ledger.record_page();
+            }
             match result {
                 Ok(fetched) => {
                     let outcome = self.accept(url.clone(), fetched, run);
@@ -372,19 +471,68 @@ impl Engine {
                         });
                     }
                 }
-                Err(failure) => {
+                Err(reason) => {
                     self.emit(Progress::Fetched {
                         url: url.to_string(),
-                        outcome: Err(failure.to_string()),
+                        outcome: Err(reason.clone()),
                     });
                     run.skipped.push(Skipped {
                         url: url.to_string(),
-                        reason: failure.to_string(),
+                        reason,
                     });
                 }
             }
         }
         Ok(())
+    }
+
+    /// Fetches a page, or takes it from the journal of an earlier attempt of this run; a page
+    /// fetched now (or a failure to) is journaled by its cache key.
+    async fn fetch_journaled(&self, url: &Url) -> Result<Fetched, String> {
+        let key = canonical_key(url);
+        if let Some(recorded) = self.journal.as_ref().and_then(|j| j.page(&key)) {
+            return match recorded {
+                Ok(page) => Ok(Fetched {
+                    final_url: Url::parse(&page.final_url).map_err(|e| e.to_string())?,
+                    status: page.status,
+                    content_type: page.content_type.clone(),
+                    kind: page.kind,
+                    body: page.body.clone(),
+                    truncated: page.truncated,
+                    redirects: page.redirects,
+                    attempts: page.attempts,
+                    from_cache: false,
+                    fetched_at: page.fetched_at,
+                }),
+                Err(reason) => Err(reason.clone()),
+            };
+        }
+        if self.ledger.as_ref().is_some_and(|l| l.timed_out()) {
+            return Err("not fetched: the run's time limit (--timeout) was reached".into());
+        }
+        let result = self.fetcher.fetch(url).await.map_err(|f| f.to_string());
+        if self.journal.is_some() {
+            let page = match &result {
+                Ok(f) => Ok(JournalPage {
+                    final_url: f.final_url.to_string(),
+                    status: f.status,
+                    content_type: f.content_type.clone(),
+                    kind: f.kind,
+                    body: f.body.clone(),
+                    truncated: f.truncated,
+                    redirects: f.redirects,
+                    attempts: f.attempts,
+                    fetched_at: f.fetched_at,
+                }),
+                Err(reason) => Err(reason.clone()),
+            };
+            self.journal(JournalEntry::Page {
+                key,
+                url: url.to_string(),
+                page,
+            });
+        }
+        result
     }
 
     /// Extracts a fetched page and keeps it as a document, or says why not.
@@ -435,7 +583,10 @@ impl Engine {
         });
         run.documents.push(SourceDocument {
             id: None,
-            site: site_key(&fetched.final_url),
+            site: self
+                .provider
+                .site_of(&fetched.final_url)
+                .unwrap_or_else(|| site_key(&fetched.final_url)),
             fingerprint: simhash(&text),
             url,
             final_url: fetched.final_url,
@@ -573,6 +724,16 @@ impl Engine {
             parameters.family_penalty,
         );
 
+        self.journal(JournalEntry::Selection {
+            sources: kept.iter().map(|&d| documents[d].url.to_string()).collect(),
+            passages: selected
+                .iter()
+                .map(|&i| {
+                    let r = offered[i];
+                    documents[r.document].passages[r.passage].id.clone()
+                })
+                .collect(),
+        });
         self.emit(Progress::Synthesizing);
         let id_of = |d: usize| documents[d].id.clone().unwrap_or_default();
         let synthesis_request = SynthesisRequest {
@@ -610,6 +771,16 @@ impl Engine {
             .map(|&d| (id_of(d), documents[d].text.as_str()))
             .collect();
         let (findings, rejected) = verify_findings(synthesis.findings, &texts);
+        // Sections hold the same sentences as the findings: keep only what survived.
+        let sections: Vec<crate::synth::Section> = synthesis
+            .sections
+            .into_iter()
+            .map(|mut section| {
+                section.sentences.retain(|s| findings.contains(s));
+                section
+            })
+            .filter(|section| !section.sentences.is_empty())
+            .collect();
 
         let by_id: HashMap<String, usize> = kept.iter().map(|&d| (id_of(d), d)).collect();
         let cited: Vec<(String, String)> = findings
@@ -679,6 +850,12 @@ impl Engine {
             skipped: run.skipped,
             warnings,
             stats,
+            title: synthesis.title,
+            sections,
+            open_questions: synthesis.open_questions,
+            verification: synthesis.verification,
+            removed: synthesis.removed,
+            run: None,
         };
         Ok(ResearchOutcome {
             report,
@@ -687,8 +864,9 @@ impl Engine {
     }
 }
 
-/// Keeps only citations whose quote is a verbatim slice of the cited source's text, and only
-/// findings left with a citation. Returns the findings and how many citations were dropped.
+/// Keeps only citations whose quote is in the cited source's text (whitespace, case, quotes and
+/// dashes aside; the kept quote is the source's own words), and only findings left with a
+/// citation or flagged. Returns the findings and how many citations were dropped.
 pub fn verify_findings(
     findings: Vec<Finding>,
     texts: &HashMap<String, &str>,
@@ -698,14 +876,19 @@ pub fn verify_findings(
         .into_iter()
         .filter_map(|mut finding| {
             let before = finding.citations.len();
-            finding.citations.retain(|c| {
-                !c.quote.trim().is_empty()
-                    && texts
-                        .get(&c.source_id)
-                        .is_some_and(|text| text.contains(c.quote.as_str()))
-            });
+            finding.citations = std::mem::take(&mut finding.citations)
+                .into_iter()
+                .filter_map(|c| {
+                    let words = verbatim(texts.get(&c.source_id)?, &c.quote)?;
+                    Some(crate::synth::Citation {
+                        source_id: c.source_id,
+                        quote: words.to_string(),
+                    })
+                })
+                .collect();
             rejected += before - finding.citations.len();
-            (!finding.citations.is_empty()).then_some(finding)
+            // A flagged sentence is kept, marked, without support (`--on-unsupported flag`).
+            (!finding.citations.is_empty() || finding.flag.is_some()).then_some(finding)
         })
         .collect();
     (kept, rejected)
@@ -803,9 +986,9 @@ mod tests {
             "Each value has one owner. Moves transfer it.",
         )]);
         let findings = vec![
-            Finding {
-                text: "ok".into(),
-                citations: vec![
+            Finding::new(
+                "ok",
+                vec![
                     Citation {
                         source_id: "S1".into(),
                         quote: "Each value has one owner.".into(),
@@ -818,19 +1001,24 @@ mod tests {
                         source_id: "S9".into(),
                         quote: "Each value has one owner.".into(),
                     },
+                    Citation {
+                        source_id: "S1".into(),
+                        quote: "moves  TRANSFER it".into(),
+                    },
                 ],
-            },
-            Finding {
-                text: "made up".into(),
-                citations: vec![Citation {
+            ),
+            Finding::new(
+                "made up",
+                vec![Citation {
                     source_id: "S1".into(),
                     quote: "".into(),
                 }],
-            },
+            ),
         ];
         let (kept, rejected) = verify_findings(findings, &texts);
         assert_eq!(kept.len(), 1);
-        assert_eq!(kept[0].citations.len(), 1);
+        assert_eq!(kept[0].citations.len(), 2);
+        assert_eq!(kept[0].citations[1].quote, "Moves transfer it");
         assert_eq!(rejected, 3);
     }
 }

@@ -39,6 +39,12 @@ pub enum ResearchError {
     Planner(String),
     #[error("the synthesizer failed: {0}")]
     Synthesizer(String),
+    #[error("the research journal at `{path}` could not be used: {reason}")]
+    Journal { path: PathBuf, reason: String },
+    #[error(
+        "no research run `{id}` under `{root}`; `cadre deep-research list` shows the runs there"
+    )]
+    NoSuchRun { id: String, root: PathBuf },
     #[error("the research was cancelled")]
     Cancelled,
 }

@@ -23,6 +23,19 @@ pub struct PlanRequest {
     pub uncovered_terms: Vec<String>,
     /// How many sub-queries the level may run.
     pub max_queries: usize,
+    /// How many levels the run may have.
+    pub levels: Option<u8>,
+    /// The documents found so far, in the order they were kept.
+    pub found_sources: Vec<FoundSource>,
+}
+
+/// A document found so far, as a planner sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundSource {
+    pub title: String,
+    pub url: String,
+    /// The site (or, for local files, the directory family) it belongs to.
+    pub site: String,
 }
 
 /// Plans the sub-queries of one level. Return an empty list to stop early.
@@ -127,6 +140,8 @@ mod tests {
             top_passages: vec![],
             uncovered_terms: vec![],
             max_queries: 4,
+            levels: Some(2),
+            found_sources: vec![],
         }
     }
 

@@ -45,11 +45,96 @@ pub struct Citation {
     pub quote: String,
 }
 
+/// What a verifier call judged of one sentence given only its quotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Supported,
+    Partial,
+    Unsupported,
+}
+
+/// One verifier vote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerdictVote {
+    pub verdict: Verdict,
+    pub reason: String,
+}
+
 /// One claim of the report, backed by citations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub text: String,
     pub citations: Vec<Citation>,
+    /// The verifier's votes, when a model checked the sentence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verdicts: Vec<VerdictVote>,
+    /// Set when the sentence is kept although no citation supports it (`--on-unsupported
+    /// flag`): says why it is marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flag: Option<String>,
+}
+
+impl Finding {
+    pub fn new(text: impl Into<String>, citations: Vec<Citation>) -> Self {
+        Finding {
+            text: text.into(),
+            citations,
+            verdicts: Vec::new(),
+            flag: None,
+        }
+    }
+}
+
+/// A heading and its sentences, as the model wrote them and verification kept them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Section {
+    pub heading: String,
+    pub sentences: Vec<Finding>,
+}
+
+/// A citation taken off a sentence, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovedCitation {
+    pub source_id: String,
+    pub quote: String,
+    pub reason: String,
+}
+
+/// A proposed sentence that did not reach the report (or was kept marked), and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovedSentence {
+    pub section: String,
+    pub text: String,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_citations: Vec<RemovedCitation>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verdicts: Vec<VerdictVote>,
+    /// True when `--on-unsupported flag` kept it in the report with a mark.
+    #[serde(default)]
+    pub flagged: bool,
+}
+
+/// The verification pass in numbers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Verification {
+    pub sentences_proposed: usize,
+    pub sentences_kept: usize,
+    pub sentences_flagged: usize,
+    pub sentences_removed: usize,
+    pub citations_proposed: usize,
+    /// Citations whose quote was found in their source (then judged by the verifier).
+    pub citations_checked: usize,
+    /// Citations left on supported sentences.
+    pub citations_kept: usize,
+    pub citations_removed: usize,
+    /// `citations_kept / citations_proposed` (1.0 when none were proposed).
+    pub citation_precision: f64,
+    pub verifier_calls: usize,
+    pub votes_per_sentence: usize,
+    /// `removal reason → count`, the reasons in short form.
+    pub removed_because: std::collections::BTreeMap<String, usize>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -57,6 +142,12 @@ pub struct Synthesis {
     /// A short overall answer, if the synthesizer writes one.
     pub summary: Option<String>,
     pub findings: Vec<Finding>,
+    /// The report's title, when a model wrote one.
+    pub title: Option<String>,
+    pub sections: Vec<Section>,
+    pub open_questions: Vec<String>,
+    pub verification: Option<Verification>,
+    pub removed: Vec<RemovedSentence>,
 }
 
 /// Writes findings from selected passages.
@@ -151,14 +242,11 @@ impl Synthesizer for ExtractiveSynthesizer {
             chosen_terms.push(sentence_terms);
             // The finding reads without comment markers; the quote stays verbatim.
             let text = sentence.trim_start_matches(['/', '!', '#', '*', '-', ' ']);
-            findings.push(Finding {
-                text: text.to_string(),
-                citations,
-            });
+            findings.push(Finding::new(text, citations));
         }
         Ok(Synthesis {
-            summary: None,
             findings,
+            ..Synthesis::default()
         })
     }
 }

@@ -44,6 +44,8 @@ struct Shared {
     log: Mutex<Vec<String>>,
     flaky_hits: AtomicUsize,
     addresses: Mutex<Vec<SocketAddr>>,
+    /// When false, `/slow.html` answers at once and `/flaky.html` never answers 429.
+    delays: bool,
 }
 
 /// The running fixture web.
@@ -411,7 +413,9 @@ async fn handle(
             let bytes: Vec<u8> = (0..4096u32).map(|i| (i % 251) as u8).collect();
             return ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response();
         }
-        (Host::Main, "/flaky.html") if shared.flaky_hits.fetch_add(1, Ordering::SeqCst) == 0 => {
+        (Host::Main, "/flaky.html")
+            if shared.delays && shared.flaky_hits.fetch_add(1, Ordering::SeqCst) == 0 =>
+        {
             return (
                 StatusCode::TOO_MANY_REQUESTS,
                 [(header::RETRY_AFTER, "1")],
@@ -419,7 +423,7 @@ async fn handle(
             )
                 .into_response();
         }
-        (Host::Main, "/slow.html") => tokio::time::sleep(SLOW_PAGE_DELAY).await,
+        (Host::Main, "/slow.html") if shared.delays => tokio::time::sleep(SLOW_PAGE_DELAY).await,
         _ => {}
     }
     match shared.page(host, &path) {
@@ -431,6 +435,16 @@ async fn handle(
 impl FixtureWeb {
     /// Starts the four hosts on ephemeral ports.
     pub fn start() -> FixtureWeb {
+        Self::start_with(true)
+    }
+
+    /// Like [`FixtureWeb::start`], but the slow page answers at once and the flaky page never
+    /// answers 429, for tests that do not exercise timeouts or retries.
+    pub fn start_without_delays() -> FixtureWeb {
+        Self::start_with(false)
+    }
+
+    fn start_with(delays: bool) -> FixtureWeb {
         let listeners: Vec<std::net::TcpListener> = (0..4)
             .map(|_| {
                 let listener =
@@ -449,6 +463,7 @@ impl FixtureWeb {
             log: Mutex::new(Vec::new()),
             flaky_hits: AtomicUsize::new(0),
             addresses: Mutex::new(addresses.clone()),
+            delays,
         });
         let (shutdown, signal) = tokio::sync::watch::channel(false);
         let state = Arc::clone(&shared);

@@ -1,14 +1,18 @@
-//! `cadre deep-research`: builds the research engine from flags and configuration, renders its
-//! progress on stderr and writes the report.
+//! `cadre deep-research`: builds the research engine from flags and configuration (with the
+//! configured model when there is one), journals the run under `$CADRE_HOME/research/<id>/`,
+//! renders its progress on stderr and writes the report. `--resume <id|last>` continues a run;
+//! `cadre deep-research list` shows the runs.
 
 use crate::cli_env::CliEnv;
 use anyhow::{Context, bail};
+use cadre_core::{Config, ConfigToml};
 use cadre_protocol::SecurityProfile;
 use cadre_research::url::Url;
 use cadre_research::{
-    BraveProvider, DuckDuckGoProvider, Engine, FetchCache, FetchConfig, Fetcher, LocalIndex,
-    LocalProvider, Progress, QualityConfig, ResearchRequest, SearchProvider, SearxngProvider,
-    Strategy, TavilyProvider,
+    BraveProvider, Budgets, DeepOptions, DuckDuckGoProvider, Engine, FetchCache, FetchConfig,
+    Fetcher, Journal, LocalIndex, LocalProvider, ModelSetup, OnUnsupported, Progress,
+    QualityConfig, ResearchRequest, RunMeta, RunStatus, SearchProvider, SearxngProvider, Strategy,
+    TavilyProvider, TokenPrice,
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -47,6 +51,14 @@ pub enum StrategyArg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnUnsupportedArg {
+    /// Remove a sentence no citation supports.
+    Drop,
+    /// Keep it, visibly marked.
+    Flag,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FormatArg {
     Markdown,
     Json,
@@ -54,8 +66,46 @@ pub enum FormatArg {
 
 #[derive(Debug, clap::Args)]
 pub struct ResearchArgs {
-    /// The question to research.
-    pub question: String,
+    /// The question to research (`list` shows earlier runs with their status and cost).
+    #[arg(required_unless_present = "resume")]
+    pub question: Option<String>,
+
+    /// Continue a crashed or interrupted run (`last` for the most recent) without fetching a
+    /// page or repeating a model call its journal holds.
+    #[arg(long, value_name = "ID|last", conflicts_with = "question")]
+    pub resume: Option<String>,
+
+    /// Run without a model even when one is configured.
+    #[arg(long)]
+    pub no_model: bool,
+
+    /// Verifier calls per sentence; the majority decides (default 1, 3 under comprehensive).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=9))]
+    pub verify_votes: Option<u8>,
+
+    /// What to do with a sentence left without a supported citation.
+    #[arg(long, value_enum, default_value_t = OnUnsupportedArg::Drop)]
+    pub on_unsupported: OnUnsupportedArg,
+
+    /// Stop planning when the model's tokens near N; the report is then partial.
+    #[arg(long, value_name = "N")]
+    pub budget_tokens: Option<u64>,
+
+    /// Stop planning when the cost nears X US dollars (needs the model in `model_prices`).
+    #[arg(long, value_name = "X")]
+    pub budget_usd: Option<f64>,
+
+    /// Fetch at most N pages in the whole run.
+    #[arg(long, value_name = "N")]
+    pub max_pages: Option<usize>,
+
+    /// Wall-clock limit of the run: `90`, `90s`, `5m`, `1h`.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+
+    /// Print the expected number of model calls and pages, and run nothing.
+    #[arg(long)]
+    pub estimate: bool,
 
     /// Rounds of search; each derives new sub-queries from what the previous one found.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=5))]
@@ -122,22 +172,74 @@ pub struct ResearchArgs {
     pub deny_domains: Vec<String>,
 }
 
-/// `research.KEY=VALUE` from the `-c` overrides (quotes around the value are dropped).
-fn config_value(env: &CliEnv, key: &str) -> Option<String> {
-    env.overrides.iter().rev().find_map(|o| {
-        let (k, v) = o.split_once('=')?;
-        (k.trim() == format!("research.{key}")).then(|| v.trim().trim_matches('"').to_string())
-    })
+/// `90`, `90s`, `5m`, `1h`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((text, ""), |i| text.split_at(i));
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration; write 90, 90s, 5m or 1h"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        other => return Err(format!("unknown duration unit `{other}`; use s, m or h")),
+    };
+    Ok(Duration::from_secs_f64(seconds.max(0.0)))
 }
 
-/// `$CADRE_HOME` (default `~/.cadre`) `/cache/research`.
-fn cache_dir() -> anyhow::Result<PathBuf> {
-    let home = match std::env::var_os("CADRE_HOME") {
-        Some(home) if !home.is_empty() => PathBuf::from(home),
-        _ => PathBuf::from(std::env::var_os("HOME").context("neither CADRE_HOME nor HOME is set")?)
-            .join(".cadre"),
-    };
-    Ok(home.join("cache").join("research"))
+/// Wraps the arguments so a journaled command line can be parsed again on `--resume`.
+#[derive(clap::Parser)]
+struct StoredCommand {
+    #[command(flatten)]
+    args: ResearchArgs,
+}
+
+/// The command line after `deep-research`, as given.
+fn own_arguments() -> Vec<String> {
+    let all: Vec<String> = std::env::args().collect();
+    all.iter()
+        .position(|a| a == "deep-research")
+        .map_or_else(Vec::new, |i| all[i + 1..].to_vec())
+}
+
+fn runs_dir(config: &Config) -> PathBuf {
+    config.cadre_home.join("research")
+}
+
+fn list(config: &Config) -> anyhow::Result<u8> {
+    let runs = cadre_research::list_runs(&runs_dir(config));
+    let mut stdout = std::io::stdout().lock();
+    if runs.is_empty() {
+        writeln!(
+            stdout,
+            "no research runs under {}",
+            runs_dir(config).display()
+        )?;
+        return Ok(0);
+    }
+    writeln!(
+        stdout,
+        "{:<22} {:<9} {:>7} {:>9} {:>6} {:>5}  question",
+        "id", "status", "calls", "tokens", "pages", "cost"
+    )?;
+    for run in runs {
+        let cost = run
+            .cost_usd
+            .map_or_else(|| "-".to_string(), |c| format!("${c:.4}"));
+        let status = match run.status {
+            RunStatus::Running => "unfinished",
+            other => other.as_str(),
+        };
+        writeln!(
+            stdout,
+            "{:<22} {:<9} {:>7} {:>9} {:>6} {:>5}  {}",
+            run.id, status, run.model_calls, run.tokens, run.pages, cost, run.question
+        )?;
+    }
+    Ok(0)
 }
 
 fn base_url(text: &str, flag: &str) -> anyhow::Result<Url> {
@@ -161,10 +263,45 @@ fn api_key(variable: &str, provider: &str) -> anyhow::Result<String> {
 }
 
 pub fn run(args: ResearchArgs, env: &CliEnv) -> anyhow::Result<u8> {
+    let config = env.load_config(None, ConfigToml::default())?;
+    if args.question.as_deref() == Some("list") && args.resume.is_none() {
+        return list(&config);
+    }
+    let root = runs_dir(&config);
+    let (args, journal) = match &args.resume {
+        Some(wanted) => {
+            let id = cadre_research::resolve_run_id(&root, wanted)?;
+            let (journal, mut meta) = Journal::open(&root, &id)?;
+            let stored: Vec<String> = serde_json::from_value(meta.settings.clone())
+                .context("the run's journal does not hold its command line")?;
+            let parsed = <StoredCommand as clap::Parser>::try_parse_from(
+                std::iter::once("deep-research".to_string()).chain(stored),
+            )
+            .context("the run's journaled command line no longer parses")?;
+            meta.resumes += 1;
+            meta.status = RunStatus::Running;
+            meta.updated_at = chrono::Utc::now().to_rfc3339();
+            journal.write_meta(&meta)?;
+            eprintln!(
+                "resuming research run {id}: {} journaled steps",
+                journal.replayed_entries()
+            );
+            (parsed.args, Some(journal))
+        }
+        None => (args, None),
+    };
+    run_with(args, &config, journal)
+}
+
+fn run_with(args: ResearchArgs, config: &Config, resumed: Option<Journal>) -> anyhow::Result<u8> {
+    let question = args
+        .question
+        .clone()
+        .context("a question is needed (or `--resume ID`)")?;
     let provider_choice = match args.provider {
         Some(p) => p,
         None if !args.paths.is_empty() => ProviderArg::Local,
-        None => match config_value(env, "provider") {
+        None => match config.research.provider.clone() {
             Some(name) => ProviderArg::parse_name(&name)
                 .with_context(|| format!("research.provider `{name}` is not one of searxng, brave, tavily, duckduckgo, local"))?,
             None => bail!(
@@ -185,13 +322,85 @@ pub fn run(args: ResearchArgs, env: &CliEnv) -> anyhow::Result<u8> {
         }
         .into());
     }
-    let cache_dir = cache_dir()?;
+    let strategy = match args.strategy {
+        StrategyArg::Comprehensive => Strategy::Comprehensive,
+        StrategyArg::Focused => Strategy::Focused,
+        StrategyArg::Exploratory => Strategy::Exploratory,
+    };
+    let (model, model_free_reason) = if args.no_model {
+        (None, Some("--no-model".to_string()))
+    } else {
+        match cadre_model::ModelClient::new(config.provider.clone()) {
+            Ok(client) => (
+                Some(ModelSetup {
+                    client,
+                    model: config.model.clone(),
+                    price: config.model_price().map(|p| TokenPrice {
+                        input_per_mtok: p.input_per_mtok,
+                        output_per_mtok: p.output_per_mtok,
+                        cached_input_per_mtok: p.cached_input_per_mtok,
+                    }),
+                }),
+                None,
+            ),
+            Err(err) => (
+                None,
+                Some(format!(
+                    "no model provider is usable: `{}`: {err}",
+                    config.provider_id
+                )),
+            ),
+        }
+    };
+    if args.budget_usd.is_some() && model.as_ref().is_some_and(|m| m.price.is_none()) {
+        bail!(
+            "--budget-usd needs the price of `{}`: add [model_prices.\"{}\"] with input_per_mtok and output_per_mtok to config.toml",
+            config.model,
+            config.model
+        );
+    }
+    let votes = args
+        .verify_votes
+        .map(usize::from)
+        .unwrap_or_else(|| cadre_research::deep::default_votes(strategy));
+    if args.estimate {
+        let e = cadre_research::estimate(
+            strategy,
+            args.levels,
+            args.sources.max(1),
+            votes,
+            args.max_pages,
+            model.is_some(),
+        );
+        let mut stdout = std::io::stdout().lock();
+        match &model {
+            Some(m) => writeln!(stdout, "model: {}", m.model)?,
+            None => writeln!(
+                stdout,
+                "model: none ({})",
+                model_free_reason.as_deref().unwrap_or("")
+            )?,
+        }
+        writeln!(
+            stdout,
+            "strategy {strategy}, {} levels: at most {} model calls ({} planning, {} synthesis, {} verification at {votes} per sentence), {} searches, {} pages",
+            args.levels,
+            e.model_calls,
+            e.planning_calls,
+            e.synthesis_calls,
+            e.verification_calls,
+            e.searches,
+            e.pages
+        )?;
+        return Ok(0);
+    }
+    let cache_dir = config.cadre_home.join("cache").join("research");
     let cache = if args.no_cache {
         None
     } else {
         Some(FetchCache::open(
             &cache_dir.join("fetch.sqlite3"),
-            Duration::from_secs(24 * 3600),
+            Duration::from_secs(config.research.cache_ttl_hours.unwrap_or(24) * 3600),
         )?)
     };
     let fetch_config = FetchConfig {
@@ -210,7 +419,7 @@ pub fn run(args: ResearchArgs, env: &CliEnv) -> anyhow::Result<u8> {
             let url = args
                 .searxng_url
                 .clone()
-                .or_else(|| config_value(env, "searxng_url"))
+                .or_else(|| config.research.searxng_url.clone())
                 .context("the searxng provider needs `--searxng-url URL` (or CADRE_SEARXNG_URL)")?;
             Arc::new(SearxngProvider::new(
                 client,
@@ -232,13 +441,8 @@ pub fn run(args: ResearchArgs, env: &CliEnv) -> anyhow::Result<u8> {
             base_url(&args.duckduckgo_url, "--duckduckgo-url")?,
         )),
     };
-    let strategy = match args.strategy {
-        StrategyArg::Comprehensive => Strategy::Comprehensive,
-        StrategyArg::Focused => Strategy::Focused,
-        StrategyArg::Exploratory => Strategy::Exploratory,
-    };
     let request = ResearchRequest {
-        question: args.question.clone(),
+        question: question.clone(),
         levels: args.levels,
         strategy,
         max_sources: args.sources.max(1),
@@ -249,16 +453,60 @@ pub fn run(args: ResearchArgs, env: &CliEnv) -> anyhow::Result<u8> {
         deny_domains: args.deny_domains.clone(),
         ..QualityConfig::default()
     };
-    let mut engine = Engine::new(provider, fetcher).with_quality(quality);
+    let engine = Engine::new(provider, fetcher).with_quality(quality);
+    let journal = match resumed {
+        Some(journal) => journal,
+        None => {
+            let now = chrono::Utc::now().to_rfc3339();
+            let meta = RunMeta {
+                id: cadre_research::new_run_id(),
+                question: question.clone(),
+                created_at: now.clone(),
+                updated_at: now,
+                status: RunStatus::Running,
+                tokens: 0,
+                cost_usd: None,
+                pages: 0,
+                model_calls: 0,
+                resumes: 0,
+                settings: serde_json::to_value(own_arguments())?,
+            };
+            let journal = Journal::create(&runs_dir(config), &meta)?;
+            eprintln!(
+                "research run {} (journal {})",
+                meta.id,
+                journal.dir().display()
+            );
+            journal
+        }
+    };
     let bars = std::io::stderr().is_terminal().then(ProgressBars::new);
-    if let Some(bars) = bars.clone() {
-        engine = engine.with_progress(Arc::new(move |event| bars.show(event)));
-    }
+    let sink: cadre_research::ProgressSink = match bars.clone() {
+        Some(bars) => Arc::new(move |event| bars.show(event)),
+        None => Arc::new(print_progress),
+    };
+    let options = DeepOptions {
+        model,
+        model_free_reason,
+        verify_votes: Some(votes),
+        on_unsupported: match args.on_unsupported {
+            OnUnsupportedArg::Drop => OnUnsupported::Drop,
+            OnUnsupportedArg::Flag => OnUnsupported::Flag,
+        },
+        budgets: Budgets {
+            tokens: args.budget_tokens,
+            usd: args.budget_usd,
+            max_pages: args.max_pages,
+            timeout: args.timeout,
+        },
+        journal: Some(Arc::new(journal)),
+        progress: Some(sink),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let outcome = runtime.block_on(engine.run(&request));
+    let outcome = runtime.block_on(cadre_research::run_deep_research(engine, &request, options));
     if let Some(bars) = &bars {
         bars.clear();
     }
@@ -277,6 +525,38 @@ pub fn run(args: ResearchArgs, env: &CliEnv) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// Progress on stderr as plain lines, when stderr is not a terminal.
+fn print_progress(event: &Progress) {
+    match event {
+        Progress::LevelStarted {
+            level,
+            levels,
+            queries,
+        } => eprintln!(
+            "level {level}/{levels}: {} queries: {}",
+            queries.len(),
+            queries.join(" | ")
+        ),
+        Progress::LevelDone {
+            level,
+            fetched,
+            skipped,
+        } => eprintln!("level {level} done: {fetched} pages fetched, {skipped} skipped"),
+        Progress::ModelCall {
+            purpose,
+            replayed,
+            tokens,
+            cost_usd,
+        } => {
+            let cost = cost_usd.map_or_else(String::new, |c| format!(", ${c:.4}"));
+            let from = if *replayed { " (from the journal)" } else { "" };
+            eprintln!("model {purpose}{from}: {tokens} tokens so far{cost}");
+        }
+        Progress::Synthesizing => eprintln!("writing the synthesis"),
+        _ => {}
+    }
 }
 
 /// Progress on stderr: a spinner for the current step and a bar for the level's fetches.
@@ -326,6 +606,23 @@ impl ProgressBars {
             Progress::Fetched { url, .. } => {
                 self.fetches.inc(1);
                 self.fetches.set_message(url.clone());
+            }
+            Progress::LevelDone {
+                level,
+                fetched,
+                skipped,
+            } => self.step.set_message(format!(
+                "level {level} done: {fetched} fetched, {skipped} skipped"
+            )),
+            Progress::ModelCall {
+                purpose,
+                tokens,
+                cost_usd,
+                ..
+            } => {
+                let cost = cost_usd.map_or_else(String::new, |c| format!(", ${c:.4}"));
+                self.step
+                    .set_message(format!("model {purpose}: {tokens} tokens{cost}"));
             }
             Progress::Ranking => self.step.set_message("ranking passages"),
             Progress::Synthesizing => self.step.set_message("writing findings"),

@@ -60,7 +60,8 @@ impl Default for FetchConfig {
 }
 
 /// What kind of text a fetched body is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ContentKind {
     Html,
     Markdown,

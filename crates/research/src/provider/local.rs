@@ -263,6 +263,30 @@ fn write_atomically(path: &Path, file: &IndexFile) -> Result<(), ResearchError> 
     std::fs::rename(&temporary, path).map_err(error)
 }
 
+/// A local file's family key: `local:<root>/<top-level directory>` for a file inside a directory
+/// of a searched path, `local:<root>` for a file directly in it. Files under one top-level
+/// directory (one component, one team's notes, one vendored project) speak with one voice.
+pub fn local_site(roots: &[PathBuf], file: &Path) -> Option<String> {
+    let (root, rest) = roots.iter().find_map(|root| {
+        let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+        file.strip_prefix(&canonical)
+            .or_else(|_| file.strip_prefix(root))
+            .ok()
+            .map(|rest| (root, rest.to_path_buf()))
+    })?;
+    let root_name = root.file_name().map_or_else(
+        || root.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut components = rest.components();
+    let first = components.next()?;
+    Some(if components.next().is_some() {
+        format!("local:{root_name}/{}", first.as_os_str().to_string_lossy())
+    } else {
+        format!("local:{root_name}")
+    })
+}
+
 /// The `local` search provider.
 pub struct LocalProvider {
     index: LocalIndex,
@@ -281,6 +305,9 @@ impl SearchProvider for LocalProvider {
     }
     fn needs_network(&self) -> bool {
         false
+    }
+    fn site_of(&self, url: &url::Url) -> Option<String> {
+        local_site(self.index.roots(), &url.to_file_path().ok()?)
     }
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>, ResearchError> {
         Ok(self.index.search(query, limit))
@@ -323,6 +350,26 @@ mod tests {
         let (index, stats) = LocalIndex::open(&roots, cache.path()).unwrap();
         assert_eq!((stats.files, stats.reread, stats.removed), (1, 1, 1));
         assert!(index.search("owner", 5)[0].url.ends_with("/b.txt"));
+    }
+
+    #[test]
+    fn local_families_follow_top_level_directories() {
+        let roots = vec![PathBuf::from("/srv/docs")];
+        let site = |p: &str| local_site(&roots, Path::new(p));
+        assert_eq!(
+            site("/srv/docs/ops/deploy/a.md").as_deref(),
+            Some("local:docs/ops")
+        );
+        assert_eq!(
+            site("/srv/docs/ops/b.md").as_deref(),
+            Some("local:docs/ops")
+        );
+        assert_eq!(
+            site("/srv/docs/api/c.md").as_deref(),
+            Some("local:docs/api")
+        );
+        assert_eq!(site("/srv/docs/README.md").as_deref(), Some("local:docs"));
+        assert_eq!(site("/elsewhere/x.md"), None);
     }
 
     #[test]

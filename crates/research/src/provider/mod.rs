@@ -25,6 +25,12 @@ pub trait SearchProvider: Send + Sync {
     /// Whether searching (and fetching what is found) needs the network.
     fn needs_network(&self) -> bool;
 
+    /// The family key of a document this provider found, when the provider knows better than
+    /// the URL's site (local files: the top-level directory under the searched path).
+    fn site_of(&self, _url: &url::Url) -> Option<String> {
+        None
+    }
+
     /// At most `limit` results for `query`, best first.
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>, ResearchError>;
 }
