@@ -1,8 +1,11 @@
 //! Dropping every capability before `exec`, so that running as root (or as root of the user
-//! namespace the launcher made) gives the command no power beyond an ordinary user's.
+//! namespace the sandbox made) gives the command no power beyond an ordinary user's.
+//! Raw syscalls only: this runs in the child between `fork` and `exec`.
+
+use crate::confinement::{Failure, Step};
 
 /// Empties the bounding, ambient, inheritable, permitted and effective sets.
-pub(crate) fn drop_all() -> Result<(), String> {
+pub(crate) fn drop_all() -> Result<(), Failure> {
     // SAFETY: prctl with integer arguments only.
     unsafe {
         libc::prctl(
@@ -18,14 +21,14 @@ pub(crate) fn drop_all() -> Result<(), String> {
         // SAFETY: prctl with integer arguments only.
         let ret = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) };
         if ret != 0 {
-            let err = std::io::Error::last_os_error();
-            match err.raw_os_error() {
+            let failure = Failure::last(Step::DropCapabilities);
+            match failure.errno {
                 // Past the last capability this kernel knows.
-                Some(libc::EINVAL) => break,
+                libc::EINVAL => break,
                 // Without CAP_SETPCAP the bounding set cannot be touched, but then there is
                 // nothing in it that exec could grant: the process is not privileged.
-                Some(libc::EPERM) => break,
-                _ => return Err(format!("cannot drop capability {cap}: {err}")),
+                libc::EPERM => break,
+                _ => return Err(failure),
             }
         }
         cap += 1;
@@ -51,23 +54,17 @@ pub(crate) fn drop_all() -> Result<(), String> {
     // SAFETY: capset reads a valid header and two data structs, as version 3 requires.
     let ret = unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) };
     if ret != 0 {
-        return Err(format!(
-            "cannot clear capabilities: {}",
-            std::io::Error::last_os_error()
-        ));
+        return Err(Failure::last(Step::DropCapabilities));
     }
     Ok(())
 }
 
 /// Sets `no_new_privs`: setuid/setgid bits and file capabilities grant nothing from now on.
-pub(crate) fn set_no_new_privs() -> Result<(), String> {
+pub(crate) fn set_no_new_privs() -> Result<(), Failure> {
     // SAFETY: prctl with integer arguments only.
     let ret = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
     if ret != 0 {
-        return Err(format!(
-            "cannot set no_new_privs: {}",
-            std::io::Error::last_os_error()
-        ));
+        return Err(Failure::last(Step::NoNewPrivs));
     }
     Ok(())
 }

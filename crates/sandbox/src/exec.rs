@@ -1,5 +1,5 @@
-//! Spawning a command (through the launcher when a profile restricts it), streaming its output,
-//! and stopping it on timeout or cancellation.
+//! Spawning a command (confined in the forked child when a profile restricts it), streaming its
+//! output, and stopping it on timeout or cancellation.
 
 use crate::{Sandbox, SandboxError};
 use cadre_protocol::SecurityProfile;
@@ -87,8 +87,9 @@ impl Drop for PrivateTmp {
     }
 }
 
-/// Builds the process for `argv` (through the launcher unless the profile is `trusted`) with the
-/// scrubbed environment, its private temp dir and the proxy variables.
+/// Builds the process for `argv` with the scrubbed environment, its private temp dir and the
+/// proxy variables; under a restricting profile the child confines itself between `fork` and
+/// `exec` (no second program runs first).
 pub(crate) fn prepare(
     sandbox: &Sandbox,
     argv: &[String],
@@ -97,29 +98,16 @@ pub(crate) fn prepare(
     let policy = sandbox.policy();
     let (program, args) = argv.split_first().ok_or(SandboxError::EmptyCommand)?;
     let mut env = policy.env.apply(std::env::vars());
+    let mut command = std::process::Command::new(program);
+    command.args(args).current_dir(cwd).env_clear();
     if policy.profile == SecurityProfile::Trusted {
-        let mut command = std::process::Command::new(program);
-        command.args(args).current_dir(cwd).env_clear().envs(env);
+        command.envs(env);
         return Ok((command, None));
     }
-    let launcher = sandbox
-        .launcher()
-        .ok_or_else(|| SandboxError::Unsupported {
-            profile: policy.profile.to_string(),
-            reason: "no launcher binary is configured to apply it".into(),
-        })?;
     let tmp = PrivateTmp::create()?;
     for name in ["TMPDIR", "TMP", "TEMP"] {
         env.insert(name.into(), tmp.path.to_string_lossy().into_owned());
     }
-    let policy_json = serde_json::to_string(policy).expect("policy serialises");
-    let mut command = std::process::Command::new(launcher);
-    command
-        .arg(LAUNCHER_SUBCOMMAND)
-        .arg("--policy")
-        .arg(policy_json)
-        .arg("--tmpdir")
-        .arg(&tmp.path);
     if let Some(proxy) = sandbox.proxy() {
         for name in ["NO_PROXY", "no_proxy"] {
             env.remove(name);
@@ -134,16 +122,66 @@ pub(crate) fn prepare(
         ] {
             env.insert(name.into(), proxy.url());
         }
-        command.arg("--proxy-port").arg(proxy.port().to_string());
     }
-    command
-        .arg("--")
-        .arg(program)
-        .args(args)
-        .current_dir(cwd)
-        .env_clear()
-        .envs(env);
+    command.envs(env);
+    confine_child(&mut command, sandbox, &tmp, cwd)?;
     Ok((command, Some(tmp)))
+}
+
+#[cfg(target_os = "linux")]
+fn confine_child(
+    command: &mut std::process::Command,
+    sandbox: &Sandbox,
+    tmp: &PrivateTmp,
+    cwd: &Path,
+) -> Result<(), SandboxError> {
+    use std::os::unix::process::CommandExt;
+    let policy = sandbox.policy();
+    let proxy_port = sandbox.proxy().map(|proxy| proxy.port());
+    let confinement =
+        crate::confinement::Confinement::prepare(policy, Some(&tmp.path), proxy_port, cwd)
+            .map_err(|reason| SandboxError::Unsupported {
+                profile: policy.profile.to_string(),
+                reason,
+            })?;
+    if let Some(mut confinement) = confinement {
+        // SAFETY: the hook runs in the forked child, where only async-signal-safe work is
+        // allowed (cadre may be multi-threaded); `Confinement::apply` makes raw syscalls on data
+        // prepared above and neither allocates nor locks.
+        unsafe {
+            command.pre_exec(move || confinement.apply().map_err(|f| f.into_io_error()));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn confine_child(
+    _command: &mut std::process::Command,
+    sandbox: &Sandbox,
+    _tmp: &PrivateTmp,
+    _cwd: &Path,
+) -> Result<(), SandboxError> {
+    Err(SandboxError::Unsupported {
+        profile: sandbox.policy().profile.to_string(),
+        reason: format!(
+            "{} has no kernel enforcement cadre can use",
+            std::env::consts::OS
+        ),
+    })
+}
+
+/// The error of a failed spawn: the confinement step that failed in the child, or the OS error.
+fn spawn_error(sandbox: &Sandbox, program: String, source: std::io::Error) -> SandboxError {
+    #[cfg(target_os = "linux")]
+    if let Some(failure) = crate::confinement::Failure::from_io_error(&source) {
+        return SandboxError::Unsupported {
+            profile: sandbox.policy().profile.to_string(),
+            reason: failure.to_string(),
+        };
+    }
+    let _ = sandbox;
+    SandboxError::Spawn { program, source }
 }
 
 pub(crate) async fn run(
@@ -166,7 +204,7 @@ pub(crate) async fn run(
     let started = Instant::now();
     let mut child = command
         .spawn()
-        .map_err(|source| SandboxError::Spawn { program, source })?;
+        .map_err(|source| spawn_error(sandbox, program, source))?;
     let pid = child.id();
     let aggregated = Arc::new(Mutex::new(Vec::new()));
     let stdout_task = tokio::spawn(pump(
@@ -259,7 +297,8 @@ async fn pump(
 }
 
 /// Runs `argv` with the terminal's stdin, stdout and stderr, waiting for it to finish. Cadre
-/// ignores SIGINT and SIGQUIT meanwhile so that Ctrl-C reaches the command alone.
+/// ignores SIGINT and SIGQUIT meanwhile so that Ctrl-C reaches the command alone, and passes
+/// SIGTERM and SIGHUP sent to cadre on to the command (so the private temp dir is still removed).
 pub(crate) fn run_interactive(
     sandbox: &Sandbox,
     argv: &[String],
@@ -269,25 +308,78 @@ pub(crate) fn run_interactive(
     let program = argv.first().cloned().unwrap_or_default();
     let mut child = command
         .spawn()
-        .map_err(|source| SandboxError::Spawn { program, source })?;
+        .map_err(|source| spawn_error(sandbox, program, source))?;
     #[cfg(unix)]
-    let previous = {
-        // SAFETY: signal(2) with SIG_IGN and valid signal numbers; restored below.
-        unsafe {
-            (
-                libc::signal(libc::SIGINT, libc::SIG_IGN),
-                libc::signal(libc::SIGQUIT, libc::SIG_IGN),
-            )
-        }
-    };
+    let _forwarding = signal_forwarding::Forwarding::start(child.id());
     let status = child.wait();
-    #[cfg(unix)]
-    // SAFETY: restores the dispositions saved above.
-    unsafe {
-        libc::signal(libc::SIGINT, previous.0);
-        libc::signal(libc::SIGQUIT, previous.1);
-    }
     Ok(status?)
+}
+
+#[cfg(unix)]
+mod signal_forwarding {
+    use std::sync::atomic::{AtomicI32, Ordering};
+
+    /// The command that forwarded signals go to (0: none).
+    static TARGET: AtomicI32 = AtomicI32::new(0);
+    const IGNORED: [libc::c_int; 2] = [libc::SIGINT, libc::SIGQUIT];
+    const FORWARDED: [libc::c_int; 2] = [libc::SIGTERM, libc::SIGHUP];
+
+    extern "C" fn forward(signal: libc::c_int) {
+        let pid = TARGET.load(Ordering::Relaxed);
+        if pid > 0 {
+            // SAFETY: kill(2) is async-signal-safe and has no memory-safety preconditions.
+            unsafe { libc::kill(pid, signal) };
+        }
+    }
+
+    /// Signal dispositions changed while a command runs; restored on drop.
+    pub(super) struct Forwarding {
+        previous: [(libc::c_int, libc::sigaction); 4],
+    }
+
+    impl Forwarding {
+        pub(super) fn start(pid: u32) -> Forwarding {
+            TARGET.store(pid as i32, Ordering::Relaxed);
+            let handler = |signal: libc::c_int| -> libc::sighandler_t {
+                if IGNORED.contains(&signal) {
+                    libc::SIG_IGN
+                } else {
+                    forward as extern "C" fn(libc::c_int) as libc::sighandler_t
+                }
+            };
+            let install = |signal: libc::c_int| {
+                // SAFETY: sigaction with a zeroed (valid) struct, a handler that only calls
+                // kill(2), and out-pointers to live memory.
+                unsafe {
+                    let mut action: libc::sigaction = std::mem::zeroed();
+                    action.sa_sigaction = handler(signal);
+                    action.sa_flags = libc::SA_RESTART;
+                    libc::sigemptyset(&mut action.sa_mask);
+                    let mut previous: libc::sigaction = std::mem::zeroed();
+                    libc::sigaction(signal, &action, &mut previous);
+                    (signal, previous)
+                }
+            };
+            Forwarding {
+                previous: [
+                    install(IGNORED[0]),
+                    install(IGNORED[1]),
+                    install(FORWARDED[0]),
+                    install(FORWARDED[1]),
+                ],
+            }
+        }
+    }
+
+    impl Drop for Forwarding {
+        fn drop(&mut self) {
+            for (signal, previous) in &self.previous {
+                // SAFETY: restores a disposition saved by `start`.
+                unsafe { libc::sigaction(*signal, previous, std::ptr::null_mut()) };
+            }
+            TARGET.store(0, Ordering::Relaxed);
+        }
+    }
 }
 
 fn kill_group(pid: Option<u32>) {
@@ -354,17 +446,78 @@ mod tests {
         assert!(out.duration < Duration::from_secs(5));
     }
 
+    fn enforceable(profile: SecurityProfile) -> bool {
+        crate::support_report()
+            .profiles
+            .iter()
+            .any(|support| support.profile == profile && support.enforceable)
+    }
+
     #[tokio::test]
-    async fn restricted_profile_without_launcher_refuses() {
+    async fn workspace_write_confines_the_command_without_a_launcher() {
+        if !enforceable(SecurityProfile::WorkspaceWrite) {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path().join("ws");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(ws.join(".git")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
         let sandbox = Sandbox::new(
-            SandboxPolicy::new(SecurityProfile::Offline, std::env::temp_dir()),
+            SandboxPolicy::new(SecurityProfile::WorkspaceWrite, &ws),
             None,
         )
         .unwrap();
-        let err = sandbox
-            .run(req("true", 1000), CancellationToken::new(), None)
+        let script = format!(
+            "echo in > inside.txt; echo tmp > \"$TMPDIR/t\"; echo out > {}/x.txt; echo hook > .git/hook; chmod 777 {}",
+            outside.display(),
+            outside.display()
+        );
+        let request = CommandRequest {
+            argv: vec!["bash".into(), "-c".into(), script],
+            cwd: ws.clone(),
+            timeout: Some(Duration::from_secs(20)),
+        };
+        let out = sandbox
+            .run(request, CancellationToken::new(), None)
             .await
-            .unwrap_err();
-        assert!(matches!(err, SandboxError::Unsupported { .. }));
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(ws.join("inside.txt").exists(), "{stderr}");
+        assert!(!outside.join("x.txt").exists(), "{stderr}");
+        assert!(!ws.join(".git/hook").exists(), "{stderr}");
+        assert_eq!(out.exit_code, Some(1), "chmod outside must fail: {stderr}");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&outside).unwrap().permissions().mode();
+        assert_ne!(mode & 0o777, 0o777);
+    }
+
+    #[tokio::test]
+    async fn offline_refuses_sockets_and_writes_but_runs_the_command() {
+        if !enforceable(SecurityProfile::Offline) {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let sandbox = Sandbox::new(
+            SandboxPolicy::new(SecurityProfile::Offline, dir.path()),
+            None,
+        )
+        .unwrap();
+        let request = CommandRequest {
+            argv: vec![
+                "bash".into(),
+                "-c".into(),
+                "echo ran; echo x > written.txt; exec 3<>/dev/tcp/127.0.0.1/9".into(),
+            ],
+            cwd: dir.path().to_path_buf(),
+            timeout: Some(Duration::from_secs(20)),
+        };
+        let out = sandbox
+            .run(request, CancellationToken::new(), None)
+            .await
+            .unwrap();
+        assert_eq!(out.stdout, b"ran\n");
+        assert!(!out.success());
+        assert!(!dir.path().join("written.txt").exists());
     }
 }

@@ -1,12 +1,17 @@
-//! The Landlock domain the launcher enters: read everywhere, write only beneath the writable
-//! roots (and a few harmless devices), TCP connect only to the proxy's port, no TCP bind, and
-//! scoping so that the command cannot signal processes outside its domain (cadre itself) or
+//! The Landlock domain a sandboxed command enters: read everywhere, write only beneath the
+//! writable roots (and a few harmless devices), TCP connect only to the proxy's port, no TCP bind,
+//! and scoping so that the command cannot signal processes outside its domain (cadre itself) or
 //! reach abstract Unix sockets created outside it.
+//!
+//! The ruleset is built before the fork (rules hold inodes, not paths, so the child's new mount
+//! namespace does not change what they mean); the child only enters it with one raw syscall.
 
+use crate::confinement::{Failure, Step};
 use landlock::{
     ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, NetPort, PathBeneath, PathFd,
-    Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope,
+    Ruleset, RulesetAttr, RulesetCreatedAttr, Scope,
 };
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 /// The oldest Landlock ABI that has every right a profile needs: truncation (3), TCP rules (4),
@@ -26,8 +31,11 @@ fn err(context: &str) -> impl Fn(landlock::RulesetError) -> String + '_ {
     move |e| format!("{context}: {e}")
 }
 
-/// Restricts the calling thread (and every process it execs) for good.
-pub(crate) fn restrict(writable_roots: &[PathBuf], proxy_port: Option<u16>) -> Result<(), String> {
+/// Builds the ruleset (fully enforceable, or an error) and returns its fd.
+pub(crate) fn build(
+    writable_roots: &[PathBuf],
+    proxy_port: Option<u16>,
+) -> Result<OwnedFd, String> {
     let abi = REQUIRED_ABI;
     let mut ruleset = Ruleset::default()
         .set_compatibility(CompatLevel::HardRequirement)
@@ -72,14 +80,24 @@ pub(crate) fn restrict(writable_roots: &[PathBuf], proxy_port: Option<u16>) -> R
             .add_rule(NetPort::new(port, AccessNet::ConnectTcp))
             .map_err(err("Landlock proxy rule"))?;
     }
-    let status = ruleset
-        .restrict_self()
-        .map_err(err("cannot enter the Landlock domain"))?;
-    if status.ruleset != RulesetStatus::FullyEnforced {
-        return Err(format!(
-            "Landlock enforced the ruleset only partly ({:?})",
-            status.ruleset
-        ));
+    // A hard requirement fails above on anything the kernel cannot enforce; an fd is only missing
+    // when Landlock is absent altogether.
+    Option::<OwnedFd>::from(ruleset).ok_or_else(|| "Landlock is not available".to_string())
+}
+
+/// Restricts the calling thread (and every process it execs) for good. Requires
+/// `no_new_privs` (set before). Async-signal-safe.
+pub(crate) fn restrict(ruleset: &OwnedFd) -> Result<(), Failure> {
+    // SAFETY: landlock_restrict_self with a valid ruleset fd and no flags reads no memory.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_restrict_self,
+            ruleset.as_raw_fd(),
+            0 as libc::c_uint,
+        )
+    };
+    if ret != 0 {
+        return Err(Failure::last(Step::Landlock));
     }
     Ok(())
 }

@@ -1,5 +1,7 @@
-//! The launcher: runs inside the child process, applies the policy, then execs the command, so
-//! the confinement is in place before any of the command's code runs.
+//! The launcher: a process that applies a policy to itself, then execs the command, so the
+//! confinement is in place before any of the command's code runs. cadre itself confines its
+//! commands in the forked child without it (see `exec`); the launcher remains for callers that
+//! want a separate process to do it, with the same code.
 //!
 //! `cadre __sandbox-exec --policy JSON [--tmpdir DIR] [--proxy-port PORT] -- PROGRAM [ARGS...]`
 
@@ -58,7 +60,21 @@ fn exec(program: &OsString, args: &[OsString]) -> ! {
 
 #[cfg(target_os = "linux")]
 fn confine(policy: &SandboxPolicy, private_tmp: Option<PathBuf>, proxy_port: Option<u16>) {
-    if let Err(reason) = crate::enforce::apply(policy, private_tmp.as_deref(), proxy_port) {
+    let result = std::env::current_dir()
+        .map_err(|e| format!("cannot read the working directory: {e}"))
+        .and_then(|cwd| {
+            crate::confinement::Confinement::prepare(
+                policy,
+                private_tmp.as_deref(),
+                proxy_port,
+                &cwd,
+            )
+        })
+        .and_then(|confinement| match confinement {
+            Some(mut confinement) => confinement.apply().map_err(|f| f.to_string()),
+            None => Ok(()),
+        });
+    if let Err(reason) = result {
         fail(&format!(
             "refusing to run under the `{}` profile: the kernel cannot enforce it ({reason}). Run `cadre doctor` to see what this machine supports; use a kernel with Landlock ABI 6 or newer and user namespaces, or choose `--profile trusted` knowingly",
             policy.profile

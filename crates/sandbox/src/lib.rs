@@ -2,17 +2,18 @@
 //!
 //! It owns the profiles' meaning (which roots are writable, whether the network is reachable and
 //! through which proxy), the environment scrubbing, the Linux enforcement (Landlock, seccomp,
-//! mount and user namespaces, capabilities), the allowlisting network proxy and the launcher that
-//! applies a policy before `exec`ing the command. It knows nothing about models, tools or
-//! sessions: callers hand it an argv and a policy and get back a finished process.
+//! mount and user namespaces, capabilities), the allowlisting network proxy and the confinement
+//! that the command's process applies to itself between `fork` and `exec`. It knows nothing about
+//! models, tools or sessions: callers hand it an argv and a policy and get back a finished
+//! process.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), cadre_sandbox::SandboxError> {
 //! use cadre_sandbox::{CommandRequest, Sandbox, SandboxPolicy};
 //! use cadre_protocol::SecurityProfile;
 //! let policy = SandboxPolicy::new(SecurityProfile::WorkspaceWrite, "/src/project");
-//! // The launcher is the cadre binary, which dispatches `__sandbox-exec` to `launcher_main`.
-//! let sandbox = Sandbox::new(policy, Some(std::env::current_exe()?))?;
+//! // No launcher binary is needed: the child confines itself before it execs the command.
+//! let sandbox = Sandbox::new(policy, None)?;
 //! let request = CommandRequest {
 //!     argv: vec!["cargo".into(), "test".into()],
 //!     cwd: "/src/project".into(),
@@ -26,7 +27,7 @@
 #[cfg(target_os = "linux")]
 mod capabilities;
 #[cfg(target_os = "linux")]
-mod enforce;
+mod confinement;
 mod env_policy;
 mod error;
 mod exec;
@@ -58,15 +59,17 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Clone)]
 pub struct Sandbox {
     policy: SandboxPolicy,
-    /// The executable re-run as the launcher (normally `cadre` itself).
+    /// The binary that serves `__sandbox-exec` (normally `cadre` itself), for callers that want
+    /// a separate launcher process; the sandbox's own runs do not need it.
     launcher: Option<PathBuf>,
     /// The allowlisting proxy of the network profiles; stops when the last clone is dropped.
     proxy: Option<Arc<NetworkProxy>>,
 }
 
 impl Sandbox {
-    /// A sandbox that enforces `policy`, re-executing `launcher` (the cadre binary) to apply it.
-    /// Starts the network proxy for the network profiles. Fails when the kernel cannot enforce
+    /// A sandbox that enforces `policy`: each command's process confines itself between `fork`
+    /// and `exec`. `launcher` is only recorded (see [`Sandbox::launcher`]). Starts the network
+    /// proxy for the network profiles. Fails when the kernel cannot enforce
     /// the profile; never degrades silently.
     pub fn new(policy: SandboxPolicy, launcher: Option<PathBuf>) -> Result<Self, SandboxError> {
         if policy.profile != SecurityProfile::Trusted

@@ -5,194 +5,226 @@
 //!
 //! Root gets the namespace directly; any other user gets it inside a fresh user namespace that
 //! maps only their own uid and gid, so they gain no power over anything outside.
+//!
+//! The plan is built before the fork and carried out in the child between `fork` and `exec`,
+//! where only async-signal-safe work is allowed: [`MountPlan::enter`] makes raw syscalls on
+//! strings prepared beforehand and never allocates. Its cost does not grow with the number of
+//! mounts: the writable roots' mount trees are cloned aside, one recursive `mount_setattr` makes
+//! the whole tree read-only, and the clones are put back on top.
 
-use std::ffi::CString;
-use std::io;
-use std::path::{Path, PathBuf};
+use crate::confinement::{Failure, Step};
+use std::ffi::{CStr, CString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
-fn check(ret: libc::c_int, what: &str) -> Result<(), String> {
-    if ret == 0 {
-        Ok(())
-    } else {
-        Err(format!("{what}: {}", io::Error::last_os_error()))
-    }
+// Kernel ABI of the new mount API (linux/mount.h), stable since Linux 5.12.
+const OPEN_TREE_CLONE: libc::c_uint = 1;
+const OPEN_TREE_CLOEXEC: libc::c_uint = libc::O_CLOEXEC as libc::c_uint;
+const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 4;
+const MOUNT_ATTR_RDONLY: u64 = 1;
+
+/// `struct mount_attr` of `mount_setattr(2)`.
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
 }
 
-fn c_path(path: &Path) -> Result<CString, String> {
-    use std::os::unix::ffi::OsStrExt;
+/// What the child does to its mount namespace, prepared in the parent.
+#[derive(Debug)]
+pub(crate) struct MountPlan {
+    /// `Some` for a non-root user: the contents of `uid_map` and `gid_map` of the new user
+    /// namespace (each maps the user's own id only).
+    id_maps: Option<(CString, CString)>,
+    /// Canonical writable roots; their mounts keep the flags they had.
+    writable: Vec<CString>,
+    /// Canonical, existing protected sub-paths of the writable roots; made read-only.
+    protected: Vec<CString>,
+    /// One slot per writable root for the detached clone of its mount tree (filled in the child).
+    clones: Box<[libc::c_int]>,
+    /// `/` itself is a writable root: no mount becomes read-only but the protected paths.
+    everything_writable: bool,
+}
+
+pub(crate) fn c_path(path: &Path) -> Result<CString, String> {
     CString::new(path.as_os_str().as_bytes())
         .map_err(|_| format!("path {} contains a NUL byte", path.display()))
 }
 
-/// Enters a new mount namespace (inside a new user namespace unless running as root).
-pub(crate) fn enter() -> Result<(), String> {
-    // SAFETY: plain syscalls without pointers; the launcher is still single-threaded here.
-    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
-    if uid == 0 {
-        // SAFETY: see above.
-        let ret = unsafe { libc::unshare(libc::CLONE_NEWNS) };
-        check(ret, "cannot create a mount namespace")?;
-    } else {
-        // SAFETY: see above.
-        let ret = unsafe { libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) };
-        check(
-            ret,
-            "cannot create a user namespace (unprivileged user namespaces may be disabled: see `sysctl kernel.unprivileged_userns_clone` and `kernel.apparmor_restrict_unprivileged_userns`)",
-        )?;
-        let write = |file: &str, content: String| {
-            std::fs::write(file, content).map_err(|e| format!("cannot write {file}: {e}"))
-        };
-        write("/proc/self/setgroups", "deny".into())?;
-        write("/proc/self/uid_map", format!("{uid} {uid} 1"))?;
-        write("/proc/self/gid_map", format!("{gid} {gid} 1"))?;
-    }
-    let root = c_path(Path::new("/"))?;
-    // SAFETY: valid NUL-terminated strings; null source/type/data are allowed for MS_PRIVATE.
-    let ret = unsafe {
-        libc::mount(
-            std::ptr::null(),
-            root.as_ptr(),
-            std::ptr::null(),
-            libc::MS_REC | libc::MS_PRIVATE,
-            std::ptr::null(),
-        )
-    };
-    check(ret, "cannot make the mount tree private")
-}
-
-/// Bind-mounts `path` onto itself so it becomes a mount point whose flags can differ from its
-/// parent's.
-pub(crate) fn bind_onto_itself(path: &Path) -> Result<(), String> {
-    let c = c_path(path)?;
-    // SAFETY: valid NUL-terminated strings; null type/data are allowed for MS_BIND.
-    let ret = unsafe {
-        libc::mount(
-            c.as_ptr(),
-            c.as_ptr(),
-            std::ptr::null(),
-            libc::MS_BIND | libc::MS_REC,
-            std::ptr::null(),
-        )
-    };
-    check(ret, &format!("cannot bind-mount {}", path.display()))
-}
-
-/// One line of `/proc/self/mountinfo`: the mount point and the per-mount flags to preserve
-/// (a user namespace may not clear nosuid/nodev/noexec/atime flags it inherited).
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct MountEntry {
-    pub mount_point: PathBuf,
-    pub flags: libc::c_ulong,
-    pub read_only: bool,
-}
-
-pub(crate) fn parse_mountinfo(text: &str) -> Vec<MountEntry> {
-    text.lines()
-        .filter_map(|line| {
-            let mut fields = line.split(' ');
-            let mount_point = fields.nth(4)?;
-            let options = fields.next()?;
-            let mut flags = 0;
-            let mut read_only = false;
-            for option in options.split(',') {
-                flags |= match option {
-                    "ro" => {
-                        read_only = true;
-                        0
-                    }
-                    "nosuid" => libc::MS_NOSUID,
-                    "nodev" => libc::MS_NODEV,
-                    "noexec" => libc::MS_NOEXEC,
-                    "noatime" => libc::MS_NOATIME,
-                    "nodiratime" => libc::MS_NODIRATIME,
-                    "relatime" => libc::MS_RELATIME,
-                    "strictatime" => libc::MS_STRICTATIME,
-                    _ => 0,
-                };
-            }
-            Some(MountEntry {
-                mount_point: PathBuf::from(unescape_octal(mount_point)),
-                flags,
-                read_only,
-            })
+impl MountPlan {
+    pub(crate) fn new(writable: &[&Path], protected: &[&Path]) -> Result<MountPlan, String> {
+        // SAFETY: geteuid and getegid have no preconditions.
+        let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+        let id_maps = (uid != 0).then(|| {
+            (
+                CString::new(format!("{uid} {uid} 1")).expect("digits only"),
+                CString::new(format!("{gid} {gid} 1")).expect("digits only"),
+            )
+        });
+        let writable = writable
+            .iter()
+            .map(|p| c_path(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let protected = protected
+            .iter()
+            .map(|p| c_path(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let everything_writable = writable.iter().any(|root| root.as_bytes() == b"/");
+        let clones = vec![-1; writable.len()].into_boxed_slice();
+        Ok(MountPlan {
+            id_maps,
+            writable,
+            protected,
+            clones,
+            everything_writable,
         })
-        .collect()
-}
-
-/// mountinfo escapes space, tab, newline and backslash as `\ooo`.
-fn unescape_octal(field: &str) -> String {
-    let bytes = field.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\'
-            && i + 3 < bytes.len()
-            && bytes[i + 1..i + 4]
-                .iter()
-                .all(|b| (b'0'..=b'7').contains(b))
-        {
-            let value =
-                (bytes[i + 1] - b'0') * 64 + (bytes[i + 2] - b'0') * 8 + (bytes[i + 3] - b'0');
-            out.push(value);
-            i += 4;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
     }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
-/// Remounts every mount read-only except those `is_writable` accepts.
-pub(crate) fn make_read_only_except(is_writable: impl Fn(&Path) -> bool) -> Result<(), String> {
-    let text = std::fs::read_to_string("/proc/self/mountinfo")
-        .map_err(|e| format!("cannot read /proc/self/mountinfo: {e}"))?;
-    for entry in parse_mountinfo(&text) {
-        if entry.read_only || is_writable(&entry.mount_point) {
-            continue;
+    /// Enters the new namespace and lays out the mounts. Async-signal-safe.
+    pub(crate) fn enter(&mut self) -> Result<(), Failure> {
+        match &self.id_maps {
+            None => {
+                // SAFETY: a plain syscall; the caller is single-threaded (a fresh child).
+                check(
+                    unsafe { libc::unshare(libc::CLONE_NEWNS) },
+                    Step::MountNamespace,
+                )?;
+            }
+            Some((uid_map, gid_map)) => {
+                // SAFETY: as above.
+                check(
+                    unsafe { libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) },
+                    Step::UserNamespace,
+                )?;
+                write_file(c"/proc/self/setgroups", c"deny", Step::IdMaps)?;
+                write_file(c"/proc/self/uid_map", uid_map, Step::IdMaps)?;
+                write_file(c"/proc/self/gid_map", gid_map, Step::IdMaps)?;
+            }
         }
-        let target = c_path(&entry.mount_point)?;
-        // SAFETY: valid NUL-terminated target; null source/type/data are allowed for a remount.
+        // SAFETY: valid NUL-terminated target; null source/type/data are allowed for MS_PRIVATE.
         let ret = unsafe {
             libc::mount(
                 std::ptr::null(),
-                target.as_ptr(),
+                c"/".as_ptr(),
                 std::ptr::null(),
-                libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | entry.flags,
+                libc::MS_REC | libc::MS_PRIVATE,
                 std::ptr::null(),
             )
         };
-        if ret != 0 {
-            let err = io::Error::last_os_error();
-            // A mount point removed meanwhile, or one this user cannot even reach (so neither can
-            // the command), needs nothing.
-            if matches!(err.raw_os_error(), Some(libc::ENOENT) | Some(libc::EACCES)) {
-                continue;
-            }
-            return Err(format!(
-                "cannot make {} read-only: {err}",
-                entry.mount_point.display()
-            ));
+        check(ret, Step::PrivateMounts)?;
+        if !self.everything_writable {
+            self.make_read_only_but_writable_roots()?;
         }
+        for path in &self.protected {
+            // SAFETY: valid NUL-terminated strings; null type/data are allowed for MS_BIND.
+            let ret = unsafe {
+                libc::mount(
+                    path.as_ptr(),
+                    path.as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_BIND | libc::MS_REC,
+                    std::ptr::null(),
+                )
+            };
+            check(ret, Step::BindProtected)?;
+            set_read_only(path, Step::ReadOnlyProtected)?;
+        }
+        Ok(())
+    }
+
+    /// Every mount read-only except the writable roots' trees, which keep their flags.
+    fn make_read_only_but_writable_roots(&mut self) -> Result<(), Failure> {
+        // Clone the writable roots' trees aside before the whole tree goes read-only: the clones
+        // keep the flags the mounts had (writable stays writable, read-only stays read-only).
+        for (root, slot) in self.writable.iter().zip(self.clones.iter_mut()) {
+            // SAFETY: valid NUL-terminated path; open_tree returns a new fd or -1.
+            let fd = unsafe {
+                libc::syscall(
+                    libc::SYS_open_tree,
+                    libc::AT_FDCWD,
+                    root.as_ptr(),
+                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | libc::AT_RECURSIVE as libc::c_uint,
+                )
+            };
+            if fd < 0 {
+                return Err(Failure::last(Step::CloneWritableRoot));
+            }
+            *slot = fd as libc::c_int;
+        }
+        set_read_only(c"/", Step::ReadOnlyTree)?;
+        for (root, &fd) in self.writable.iter().zip(self.clones.iter()) {
+            // SAFETY: fd is the detached tree from open_tree above; valid NUL-terminated paths.
+            let ret = unsafe {
+                libc::syscall(
+                    libc::SYS_move_mount,
+                    fd,
+                    c"".as_ptr(),
+                    libc::AT_FDCWD,
+                    root.as_ptr(),
+                    MOVE_MOUNT_F_EMPTY_PATH,
+                )
+            };
+            // SAFETY: closing the fd we opened; the mount stays attached.
+            unsafe { libc::close(fd) };
+            if ret != 0 {
+                return Err(Failure::last(Step::AttachWritableRoot));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Makes the mount at `path` and every mount beneath it read-only, leaving their other flags
+/// (nosuid, nodev, noexec, atime: locked in a user namespace) as they are.
+fn set_read_only(path: &CStr, step: Step) -> Result<(), Failure> {
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_RDONLY,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: valid NUL-terminated path and a mount_attr of the size passed.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            libc::AT_RECURSIVE as libc::c_uint,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if ret != 0 {
+        return Err(Failure::last(step));
     }
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn write_file(path: &CStr, content: &CStr, step: Step) -> Result<(), Failure> {
+    // SAFETY: valid NUL-terminated path.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(Failure::last(step));
+    }
+    let bytes = content.to_bytes();
+    // SAFETY: writes `bytes.len()` bytes from a live buffer to the fd opened above.
+    let written = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+    let result = if written == bytes.len() as isize {
+        Ok(())
+    } else {
+        Err(Failure::last(step))
+    };
+    // SAFETY: closing the fd opened above.
+    unsafe { libc::close(fd) };
+    result
+}
 
-    #[test]
-    fn parses_mount_points_and_flags() {
-        let text = "22 1 0:21 / / rw,relatime shared:1 - ext4 /dev/sda rw\n\
-                    30 22 0:5 / /dev/with\\040space rw,nosuid,noexec - devtmpfs udev rw\n\
-                    31 22 0:6 / /boot ro,nodev - ext4 /dev/sdb ro\n";
-        let entries = parse_mountinfo(text);
-        assert_eq!(entries.len(), 3);
-        assert_eq!(entries[0].mount_point, PathBuf::from("/"));
-        assert_eq!(entries[0].flags, libc::MS_RELATIME);
-        assert_eq!(entries[1].mount_point, PathBuf::from("/dev/with space"));
-        assert_eq!(entries[1].flags, libc::MS_NOSUID | libc::MS_NOEXEC);
-        assert!(entries[2].read_only);
+fn check(ret: libc::c_int, step: Step) -> Result<(), Failure> {
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(Failure::last(step))
     }
 }

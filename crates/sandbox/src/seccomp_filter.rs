@@ -1,12 +1,17 @@
-//! The seccomp filters the launcher installs last, just before `exec`: they close the kernel
+//! The seccomp filters a sandboxed command gets last, just before `exec`: they close the kernel
 //! interfaces that Landlock does not cover (socket families, ptrace, namespaces, mounts, kernel
 //! modules, terminal injection, io_uring...).
+//!
+//! The BPF programs are compiled once per process and per socket rule; the child installs them
+//! with raw syscalls.
 
+use crate::confinement::{Failure, Step};
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
     SeccompRule, TargetArch,
 };
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// What the command may do with sockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,17 +175,51 @@ fn compile(rules: Rules, errno: u32) -> Result<BpfProgram, String> {
         .map_err(|e| format!("cannot compile the seccomp filter: {e}"))
 }
 
+/// The compiled filters for one socket rule, in the order they are installed.
+pub(crate) type Programs = [BpfProgram; 2];
+
+/// The filters for `sockets`, compiled on first use.
+pub(crate) fn programs(sockets: SocketRule) -> Result<&'static Programs, String> {
+    static NO_SOCKETS: OnceLock<Result<Programs, String>> = OnceLock::new();
+    static TCP_ONLY: OnceLock<Result<Programs, String>> = OnceLock::new();
+    let cell = match sockets {
+        SocketRule::None => &NO_SOCKETS,
+        SocketRule::TcpOnly => &TCP_ONLY,
+    };
+    cell.get_or_init(|| {
+        let deny = compile(deny_rules(sockets), libc::EPERM as u32)?;
+        // clone3 passes its flags in memory that seccomp cannot read: make it look absent so
+        // libc falls back to clone(2), whose flags the filter above does check.
+        let mut absent = Rules::new();
+        absent.insert(libc::SYS_clone3, Vec::new());
+        let clone3 = compile(absent, libc::ENOSYS as u32)?;
+        Ok([deny, clone3])
+    })
+    .as_ref()
+    .map_err(Clone::clone)
+}
+
 /// Installs the filters on the calling thread. Requires `no_new_privs` (set before).
-pub(crate) fn install(sockets: SocketRule) -> Result<(), String> {
-    let deny = compile(deny_rules(sockets), libc::EPERM as u32)?;
-    // clone3 passes its flags in memory that seccomp cannot read: make it look absent so libc
-    // falls back to clone(2), whose flags the filter above does check.
-    let mut absent = Rules::new();
-    absent.insert(libc::SYS_clone3, Vec::new());
-    let clone3 = compile(absent, libc::ENOSYS as u32)?;
-    for program in [deny, clone3] {
-        seccompiler::apply_filter(&program)
-            .map_err(|e| format!("the kernel refused the seccomp filter: {e}"))?;
+/// Async-signal-safe.
+pub(crate) fn install(programs: &Programs) -> Result<(), Failure> {
+    for program in programs {
+        let prog = libc::sock_fprog {
+            len: program.len() as libc::c_ushort,
+            filter: program.as_ptr() as *mut libc::sock_filter,
+        };
+        // SAFETY: seccomp(SET_MODE_FILTER) reads the program `prog` points at, which lives in
+        // `programs` for the whole call; seccompiler's sock_filter has the kernel's layout.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_seccomp,
+                libc::SECCOMP_SET_MODE_FILTER,
+                0 as libc::c_uint,
+                &prog as *const libc::sock_fprog,
+            )
+        };
+        if ret != 0 {
+            return Err(Failure::last(Step::Seccomp));
+        }
     }
     Ok(())
 }
@@ -192,8 +231,9 @@ mod tests {
     #[test]
     fn filters_compile_for_both_socket_rules() {
         for sockets in [SocketRule::None, SocketRule::TcpOnly] {
-            let program = compile(deny_rules(sockets), libc::EPERM as u32).unwrap();
-            assert!(program.len() > 50);
+            let [deny, clone3] = programs(sockets).unwrap();
+            assert!(deny.len() > 50);
+            assert!(!clone3.is_empty());
         }
     }
 }

@@ -50,8 +50,10 @@ pub fn run(args: SandboxArgs, _env: &CliEnv) -> anyhow::Result<u8> {
     let mut policy = SandboxPolicy::new(args.profile, &workspace);
     policy.network_allow = args.allow_domains;
     policy.allow_git_writes = args.allow_git_writes;
-    let launcher = std::env::current_exe().context("cannot locate the cadre binary")?;
-    let sandbox = Sandbox::new(policy, Some(launcher))?;
+    // No launcher: the child confines itself between fork and exec, so no second cadre starts.
+    // Nothing here may start a runtime or threads before the fork that `run_interactive` does
+    // (the network profiles' proxy threads are fine: the child only makes raw syscalls).
+    let sandbox = Sandbox::new(policy, None)?;
     let status = sandbox.run_interactive(&args.command, &workspace)?;
     Ok(exit_code(status))
 }
