@@ -216,12 +216,18 @@ async fn bad_arguments_and_sandbox_errors_are_explained() {
     let result = h.call("shell", json!({"command": []})).await;
     assert!(result.output.contains("empty"), "{}", result.output);
 
-    // A restricted profile with no launcher cannot run anything: the sandbox says so.
-    let mut h = Harness::with(SecurityProfile::WorkspaceWrite, GateVerdict::Allow);
-    let result = h.call("shell", json!({"command": "touch ran"})).await;
+    // A program that cannot be started: the sandbox's error reaches the model.
+    let mut h = Harness::with(SecurityProfile::Trusted, GateVerdict::Allow);
+    let result = h
+        .call("shell", json!({"command": ["cadre-no-such-program-here"]}))
+        .await;
     assert!(!result.success);
     assert!(result.output.contains("could not run"), "{}", result.output);
-    assert!(!h.exists("ran"));
+    assert!(
+        result.output.contains("cadre-no-such-program-here"),
+        "{}",
+        result.output
+    );
     assert!(matches!(
         h.events().last().unwrap(),
         EventMsg::ExecCommandEnd {
