@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Whole-process overhead of the sandbox: `cadre sandbox --profile P -- true` against plain `true`.
 # Usage: bench/sandbox.sh [PROFILE] (default workspace-write). Builds the release binary first
-# unless CADRE_BIN points at one. Uses hyperfine when installed, else a timed loop.
+# unless CADRE_BIN points at one. Uses hyperfine when installed, else a timed loop. LOAD=N keeps N
+# busy loops running meanwhile: the restricting profiles' cost grows with load (fork, scheduling,
+# the mount namespace's RCU-delayed teardown) much faster than plain process start-up does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-workspace-write}"
@@ -11,7 +13,16 @@ if [ -z "${CADRE_BIN:-}" ]; then
     cargo build --release -q -p cadre-cli
 fi
 workspace="$(mktemp -d)"
-trap 'rm -rf "$workspace"' EXIT
+load_pids=()
+cleanup() {
+    if [ "${#load_pids[@]}" -gt 0 ]; then kill "${load_pids[@]}" 2>/dev/null || true; fi
+    rm -rf "$workspace"
+}
+trap cleanup EXIT
+for _ in $(seq "${LOAD:-0}"); do
+    (while :; do :; done) &
+    load_pids+=("$!")
+done
 true_bin="$(command -v true)"
 plain=("$true_bin")
 sandboxed=("$bin" sandbox --profile "$profile" --cd "$workspace" -- "$true_bin")

@@ -10,6 +10,7 @@
 
 use crate::SandboxPolicy;
 use crate::mount_namespace::{MountPlan, c_path};
+use crate::namespace_handoff;
 use crate::seccomp_filter::{self, Programs, SocketRule};
 use crate::{capabilities, landlock_rules};
 use cadre_protocol::SecurityProfile;
@@ -131,6 +132,8 @@ pub(crate) struct Confinement {
     cwd: Option<CString>,
     landlock: OwnedFd,
     seccomp: &'static Programs,
+    /// Where to send the new mount namespace once it is laid out (see `namespace_handoff`).
+    namespace_handoff: Option<namespace_handoff::Sender>,
 }
 
 impl Confinement {
@@ -184,13 +187,23 @@ impl Confinement {
             cwd,
             landlock,
             seccomp,
+            namespace_handoff: None,
         }))
+    }
+
+    /// Makes [`Confinement::apply`] send the command's mount namespace to `sender`'s receiver,
+    /// so that the command's exit does not wait for the namespace's teardown.
+    pub(crate) fn hand_namespace_to(&mut self, sender: namespace_handoff::Sender) {
+        self.namespace_handoff = Some(sender);
     }
 
     /// Confines the calling process for good. Async-signal-safe: call it in the child between
     /// `fork` and `exec`, or in a single-threaded process.
     pub(crate) fn apply(&mut self) -> Result<(), Failure> {
         self.mounts.enter()?;
+        if let Some(sender) = &self.namespace_handoff {
+            sender.send_mount_namespace();
+        }
         // The working directory still points into the mounts as they were before; walk to it
         // again so relative paths land on the new (writable or read-only) mounts.
         if let Some(cwd) = &self.cwd {

@@ -87,6 +87,72 @@ impl Drop for PrivateTmp {
     }
 }
 
+/// Whether cadre takes over the command's mount namespace when the command exits (see
+/// `namespace_handoff`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NamespaceHandoff {
+    /// For a caller that goes on running and can let go of it in the background.
+    Take,
+    /// For a caller about to exit, whose own exit would pay the teardown anyway.
+    Skip,
+}
+
+/// A command ready to spawn, with what must outlive it.
+pub(crate) struct Prepared {
+    pub(crate) command: std::process::Command,
+    pub(crate) aftermath: Aftermath,
+}
+
+/// What the command's run leaves to collect once it has been spawned.
+pub(crate) struct Aftermath {
+    private_tmp: Option<PrivateTmp>,
+    /// Where the confined child sends its mount namespace (see `namespace_handoff`).
+    #[cfg(target_os = "linux")]
+    namespace: Option<crate::namespace_handoff::Receiver>,
+}
+
+impl Aftermath {
+    /// Call once the command has been spawned (its child has exec'd).
+    fn spawned(self) -> Leftovers {
+        Leftovers {
+            #[cfg(target_os = "linux")]
+            namespace: self
+                .namespace
+                .as_ref()
+                .and_then(crate::namespace_handoff::Receiver::take),
+            private_tmp: self.private_tmp,
+        }
+    }
+}
+
+/// What a spawned command leaves behind once it has ended: its private temp dir and (Linux) a
+/// reference to its mount namespace.
+struct Leftovers {
+    // Declared first so that it is dropped first (see `release`).
+    #[cfg(target_os = "linux")]
+    namespace: Option<crate::namespace_handoff::HeldNamespace>,
+    private_tmp: Option<PrivateTmp>,
+}
+
+impl Leftovers {
+    /// Removes the private temp dir and lets go of the namespace. With a namespace held, both
+    /// happen on tokio's blocking pool, the namespace first: the temp dir is a mount point in
+    /// it, and removing a mount point of a live namespace waits for the same RCU grace period
+    /// as the namespace's teardown. The caller never waits for either.
+    fn release(self) {
+        #[cfg(target_os = "linux")]
+        if let Some(namespace) = self.namespace {
+            let private_tmp = self.private_tmp;
+            drop(tokio::task::spawn_blocking(move || {
+                drop(namespace);
+                drop(private_tmp);
+            }));
+            return;
+        }
+        drop(self.private_tmp);
+    }
+}
+
 /// Builds the process for `argv` with the scrubbed environment, its private temp dir and the
 /// proxy variables; under a restricting profile the child confines itself between `fork` and
 /// `exec` (no second program runs first).
@@ -94,7 +160,8 @@ pub(crate) fn prepare(
     sandbox: &Sandbox,
     argv: &[String],
     cwd: &Path,
-) -> Result<(std::process::Command, Option<PrivateTmp>), SandboxError> {
+    namespace_handoff: NamespaceHandoff,
+) -> Result<Prepared, SandboxError> {
     let policy = sandbox.policy();
     let (program, args) = argv.split_first().ok_or(SandboxError::EmptyCommand)?;
     let mut env = policy.env.apply(std::env::vars());
@@ -102,7 +169,14 @@ pub(crate) fn prepare(
     command.args(args).current_dir(cwd).env_clear();
     if policy.profile == SecurityProfile::Trusted {
         command.envs(env);
-        return Ok((command, None));
+        return Ok(Prepared {
+            command,
+            aftermath: Aftermath {
+                private_tmp: None,
+                #[cfg(target_os = "linux")]
+                namespace: None,
+            },
+        });
     }
     let tmp = PrivateTmp::create()?;
     for name in ["TMPDIR", "TMP", "TEMP"] {
@@ -124,17 +198,30 @@ pub(crate) fn prepare(
         }
     }
     command.envs(env);
-    confine_child(&mut command, sandbox, &tmp, cwd)?;
-    Ok((command, Some(tmp)))
+    #[cfg(target_os = "linux")]
+    let namespace = confine_child(&mut command, sandbox, &tmp, cwd, namespace_handoff)?;
+    #[cfg(not(target_os = "linux"))]
+    confine_child(&mut command, sandbox, &tmp, cwd, namespace_handoff)?;
+    Ok(Prepared {
+        command,
+        aftermath: Aftermath {
+            private_tmp: Some(tmp),
+            #[cfg(target_os = "linux")]
+            namespace,
+        },
+    })
 }
 
+/// Installs the confinement as the command's `pre_exec` hook; returns the receiving end of the
+/// child's mount-namespace hand-off.
 #[cfg(target_os = "linux")]
 fn confine_child(
     command: &mut std::process::Command,
     sandbox: &Sandbox,
     tmp: &PrivateTmp,
     cwd: &Path,
-) -> Result<(), SandboxError> {
+    namespace_handoff: NamespaceHandoff,
+) -> Result<Option<crate::namespace_handoff::Receiver>, SandboxError> {
     use std::os::unix::process::CommandExt;
     let policy = sandbox.policy();
     let proxy_port = sandbox.proxy().map(|proxy| proxy.port());
@@ -144,15 +231,27 @@ fn confine_child(
                 profile: policy.profile.to_string(),
                 reason,
             })?;
-    if let Some(mut confinement) = confinement {
-        // SAFETY: the hook runs in the forked child, where only async-signal-safe work is
-        // allowed (cadre may be multi-threaded); `Confinement::apply` makes raw syscalls on data
-        // prepared above and neither allocates nor locks.
-        unsafe {
-            command.pre_exec(move || confinement.apply().map_err(|f| f.into_io_error()));
-        }
+    let Some(mut confinement) = confinement else {
+        return Ok(None);
+    };
+    // Without the socket the command only pays its namespace's teardown itself.
+    let receiver = match namespace_handoff {
+        NamespaceHandoff::Skip => None,
+        NamespaceHandoff::Take => match crate::namespace_handoff::channel() {
+            Ok((receiver, sender)) => {
+                confinement.hand_namespace_to(sender);
+                Some(receiver)
+            }
+            Err(_) => None,
+        },
+    };
+    // SAFETY: the hook runs in the forked child, where only async-signal-safe work is
+    // allowed (cadre may be multi-threaded); `Confinement::apply` makes raw syscalls on data
+    // prepared above and neither allocates nor locks.
+    unsafe {
+        command.pre_exec(move || confinement.apply().map_err(|f| f.into_io_error()));
     }
-    Ok(())
+    Ok(receiver)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -161,6 +260,7 @@ fn confine_child(
     sandbox: &Sandbox,
     _tmp: &PrivateTmp,
     _cwd: &Path,
+    _namespace_handoff: NamespaceHandoff,
 ) -> Result<(), SandboxError> {
     Err(SandboxError::Unsupported {
         profile: sandbox.policy().profile.to_string(),
@@ -190,7 +290,10 @@ pub(crate) async fn run(
     cancel: CancellationToken,
     on_output: Option<UnboundedSender<OutputChunk>>,
 ) -> Result<CommandOutput, SandboxError> {
-    let (std_command, _private_tmp) = prepare(sandbox, &request.argv, &request.cwd)?;
+    let Prepared {
+        command: std_command,
+        aftermath,
+    } = prepare(sandbox, &request.argv, &request.cwd, NamespaceHandoff::Take)?;
     let program = request.argv.first().cloned().unwrap_or_default();
     let mut command = Command::from(std_command);
     command
@@ -205,6 +308,9 @@ pub(crate) async fn run(
     let mut child = command
         .spawn()
         .map_err(|source| spawn_error(sandbox, program, source))?;
+    // The hook (and the fds it owns) is not needed once the child has exec'd.
+    drop(command);
+    let leftovers = aftermath.spawned();
     let pid = child.id();
     let aggregated = Arc::new(Mutex::new(Vec::new()));
     let stdout_task = tokio::spawn(pump(
@@ -249,6 +355,7 @@ pub(crate) async fn run(
         .and_then(Result::ok)
         .unwrap_or_default();
     kill_group(pid);
+    leftovers.release();
     let aggregated = std::mem::take(&mut *aggregated.lock().expect("output lock"));
 
     #[cfg(unix)]
@@ -304,14 +411,22 @@ pub(crate) fn run_interactive(
     argv: &[String],
     cwd: &Path,
 ) -> Result<std::process::ExitStatus, SandboxError> {
-    let (mut command, _private_tmp) = prepare(sandbox, argv, cwd)?;
+    let Prepared {
+        mut command,
+        aftermath,
+    } = prepare(sandbox, argv, cwd, NamespaceHandoff::Skip)?;
     let program = argv.first().cloned().unwrap_or_default();
     let mut child = command
         .spawn()
         .map_err(|source| spawn_error(sandbox, program, source))?;
-    #[cfg(unix)]
-    let _forwarding = signal_forwarding::Forwarding::start(child.id());
-    let status = child.wait();
+    drop(command);
+    let leftovers = aftermath.spawned();
+    let status = {
+        #[cfg(unix)]
+        let _forwarding = signal_forwarding::Forwarding::start(child.id());
+        child.wait()
+    };
+    leftovers.release();
     Ok(status?)
 }
 
@@ -430,6 +545,41 @@ mod tests {
         assert_eq!(out.stdout, b"out\n");
         assert_eq!(out.stderr, b"err\n");
         assert_eq!(out.aggregated.len(), 8);
+    }
+
+    #[tokio::test]
+    async fn the_private_temp_dir_is_removed_after_the_run() {
+        if !enforceable(SecurityProfile::Offline) {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let sandbox = Sandbox::new(
+            SandboxPolicy::new(SecurityProfile::Offline, dir.path()),
+            None,
+        )
+        .unwrap();
+        let request = CommandRequest {
+            argv: vec![
+                "bash".into(),
+                "-c".into(),
+                "echo x > \"$TMPDIR/f\" && printf %s \"$TMPDIR\"".into(),
+            ],
+            cwd: dir.path().to_path_buf(),
+            timeout: Some(Duration::from_secs(20)),
+        };
+        let out = sandbox
+            .run(request, CancellationToken::new(), None)
+            .await
+            .unwrap();
+        assert!(out.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let tmp = String::from_utf8(out.stdout).unwrap();
+        assert!(tmp.contains("cadre-sandbox-"), "{tmp}");
+        // Removed in the background once the command's namespace is released.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Path::new(&tmp).exists() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(!Path::new(&tmp).exists(), "{tmp} was not removed");
     }
 
     #[tokio::test]

@@ -36,6 +36,8 @@ mod landlock_rules;
 mod launcher;
 #[cfg(target_os = "linux")]
 mod mount_namespace;
+#[cfg(target_os = "linux")]
+mod namespace_handoff;
 mod policy;
 mod proxy;
 #[cfg(target_os = "linux")]
