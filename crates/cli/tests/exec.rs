@@ -694,6 +694,7 @@ fn every_action_is_in_a_verifiable_redacted_audit_log() {
         "session_start",
         "config_loaded",
         "policy_loaded",
+        "network",
         "command",
         "command_end",
         "file_change",
@@ -752,4 +753,33 @@ fn unwritable_audit_log_stops_restricted_profiles_and_warns_under_trusted() {
             assert!(output.contains("audit log"), "{output}");
         }
     }
+}
+
+#[test]
+fn proxy_refusals_reach_the_audit_log() {
+    let server = shell_then_answer("curl -sS http://outside.example/ ; echo curl-done");
+    let env = TestEnv::new();
+    env.configure(
+        &server.base_url(),
+        "chat",
+        "[network]\nallow = [\"docs.rs\"]\n",
+    );
+    env.cadre()
+        .args(["exec", "--profile", "workspace-net", "-a", "never", "fetch"])
+        .assert()
+        .success();
+    let output = &server.requests()[1].tool_outputs()[0].1;
+    assert!(output.contains("not on the network allowlist"), "{output}");
+    let out = env
+        .cadre()
+        .args(["audit", "show", "--format", "json"])
+        .output()
+        .unwrap();
+    let records = jsonl(&out.stdout);
+    let refused = records
+        .iter()
+        .find(|r| r["origin"] == "proxy")
+        .unwrap_or_else(|| panic!("no proxy record in {records:?}"));
+    assert_eq!(refused["host"], "outside.example");
+    assert_eq!(refused["decision"], "deny");
 }

@@ -61,6 +61,8 @@ pub trait AuditSink: Send + Sync {
     async fn file_change(&self, call_id: &str, changes: &[FileChange]) -> Result<(), String>;
     /// A network request cadre makes itself (the model provider, say).
     async fn network_request(&self, _host: &str, _port: Option<u16>, _purpose: &str) {}
+    /// A decision of the sandbox's network proxy about a command's request.
+    async fn proxy_decision(&self, _decision: &cadre_sandbox::ProxyDecision) {}
     /// A sub-agent started or stopped (recorded by the agent that runs it).
     async fn agent_started(&self, agent_id: &str, role: &str, profile: SecurityProfile);
     async fn agent_stopped(&self, agent_id: &str, status: &str, usage: TokenUsage);
@@ -293,6 +295,32 @@ impl AuditSink for AuditLogSink {
             .record_durable(event(last))
             .await
             .map_err(|e| e.to_string())
+    }
+
+    async fn network_request(&self, host: &str, port: Option<u16>, purpose: &str) {
+        self.log
+            .record(AuditEvent::Network(cadre_audit::NetworkAccess {
+                host: host.to_string(),
+                port,
+                origin: cadre_audit::NetworkOrigin::Cadre,
+                decision: Decision::Allow,
+                reason: Some(purpose.to_string()),
+            }));
+    }
+
+    async fn proxy_decision(&self, decision: &cadre_sandbox::ProxyDecision) {
+        self.log
+            .record(AuditEvent::Network(cadre_audit::NetworkAccess {
+                host: decision.host.clone(),
+                port: Some(decision.port),
+                origin: cadre_audit::NetworkOrigin::Proxy,
+                decision: if decision.allowed {
+                    Decision::Allow
+                } else {
+                    Decision::Deny
+                },
+                reason: Some(decision.reason.clone()),
+            }));
     }
 
     async fn agent_started(&self, agent_id: &str, role: &str, profile: SecurityProfile) {

@@ -94,6 +94,7 @@ pub struct Session {
     interactive: bool,
     approvals: Arc<PendingApprovals>,
     instructions: String,
+    proxy_decisions: Option<UnboundedReceiver<cadre_sandbox::ProxyDecision>>,
     turn_counter: u64,
     item_counter: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -138,6 +139,14 @@ pub async fn spawn(options: SessionOptions) -> Result<SessionHandle, CoreError> 
             config_files: session.config.sources.clone(),
         })
         .await;
+    if let Some(mut decisions) = session.proxy_decisions.take() {
+        let audit = session.audit.clone();
+        tokio::spawn(async move {
+            while let Some(decision) = decisions.recv().await {
+                audit.proxy_decision(&decision).await;
+            }
+        });
+    }
     let session_id = session.id.clone();
     let transcript_path = session.transcript.path().to_path_buf();
     let _ = msg_tx.send(EventMsg::SessionConfigured {
@@ -169,7 +178,15 @@ impl Session {
     ) -> Result<Self, CoreError> {
         let config = options.config;
         let client = ModelClient::new(config.provider.clone())?;
-        let sandbox = Arc::new(Sandbox::new(config.sandbox_policy(), options.launcher)?);
+        let (proxy_tx, proxy_decisions) = mpsc::unbounded_channel();
+        let observer: cadre_sandbox::ProxyObserver = Arc::new(move |decision| {
+            let _ = proxy_tx.send(decision);
+        });
+        let sandbox = Arc::new(Sandbox::with_proxy_observer(
+            config.sandbox_policy(),
+            options.launcher,
+            Some(observer),
+        )?);
         let tools = options.tools.unwrap_or_else(cadre_tools::default_registry);
         let (id, history, transcript) = match options.resume {
             Some(path) => {
@@ -222,6 +239,7 @@ impl Session {
                 Some(extra) => format!("{}\n\n{extra}", context::SYSTEM_PROMPT),
                 None => context::SYSTEM_PROMPT.to_string(),
             },
+            proxy_decisions: Some(proxy_decisions),
             turn_counter: 0,
             item_counter: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         })

@@ -48,7 +48,7 @@ pub use env_policy::{EnvInherit, EnvPolicy};
 pub use error::SandboxError;
 pub use exec::{CommandOutput, CommandRequest, LAUNCHER_SUBCOMMAND, OutputChunk, OutputStream};
 pub use policy::SandboxPolicy;
-pub use proxy::{DomainAllowlist, NetworkProxy};
+pub use proxy::{DomainAllowlist, NetworkProxy, ProxyDecision, ProxyObserver};
 pub use support::{ProfileSupport, SupportReport, support_report};
 
 use cadre_protocol::SecurityProfile;
@@ -74,6 +74,15 @@ impl Sandbox {
     /// proxy for the network profiles. Fails when the kernel cannot enforce
     /// the profile; never degrades silently.
     pub fn new(policy: SandboxPolicy, launcher: Option<PathBuf>) -> Result<Self, SandboxError> {
+        Self::with_proxy_observer(policy, launcher, None)
+    }
+
+    /// As [`Sandbox::new`], telling `observer` of every decision of the network proxy.
+    pub fn with_proxy_observer(
+        policy: SandboxPolicy,
+        launcher: Option<PathBuf>,
+        observer: Option<ProxyObserver>,
+    ) -> Result<Self, SandboxError> {
         if policy.profile != SecurityProfile::Trusted
             && let Some(reason) = support::profile_support_reason()
         {
@@ -85,7 +94,7 @@ impl Sandbox {
         let proxy = if policy.profile.allows_network() && policy.profile != SecurityProfile::Trusted
         {
             let allowlist = DomainAllowlist::new(&policy.network_allow);
-            Some(Arc::new(NetworkProxy::start(allowlist)?))
+            Some(Arc::new(NetworkProxy::start_observed(allowlist, observer)?))
         } else {
             None
         };

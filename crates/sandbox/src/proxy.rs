@@ -90,6 +90,18 @@ fn is_local(ip: IpAddr) -> bool {
     }
 }
 
+/// One decision of the proxy, for whoever keeps a record of network access (the audit log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyDecision {
+    pub host: String,
+    pub port: u16,
+    pub allowed: bool,
+    pub reason: String,
+}
+
+/// Told of every decision, on the proxy's threads: keep it quick (queue the decision).
+pub type ProxyObserver = Arc<dyn Fn(ProxyDecision) + Send + Sync>;
+
 /// A running proxy; stops accepting when dropped.
 #[derive(Debug)]
 pub struct NetworkProxy {
@@ -100,6 +112,14 @@ pub struct NetworkProxy {
 impl NetworkProxy {
     /// Listens on an ephemeral port of 127.0.0.1 and serves in background threads.
     pub fn start(allowlist: DomainAllowlist) -> io::Result<Self> {
+        Self::start_observed(allowlist, None)
+    }
+
+    /// As [`NetworkProxy::start`], telling `observer` of every allow and deny.
+    pub fn start_observed(
+        allowlist: DomainAllowlist,
+        observer: Option<ProxyObserver>,
+    ) -> io::Result<Self> {
         let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?;
         let port = listener.local_addr()?.port();
         let stopping = Arc::new(AtomicBool::new(false));
@@ -114,10 +134,11 @@ impl NetworkProxy {
                     }
                     let Ok(stream) = stream else { continue };
                     let allowlist = allowlist.clone();
+                    let observer = observer.clone();
                     let _ = std::thread::Builder::new()
                         .name("cadre-proxy-conn".into())
                         .spawn(move || {
-                            if let Err(e) = serve(stream, &allowlist) {
+                            if let Err(e) = serve(stream, &allowlist, observer.as_ref()) {
                                 tracing::debug!(error = %e, "proxy connection ended with an error");
                             }
                         });
@@ -204,7 +225,11 @@ fn respond(stream: &mut TcpStream, status: &str, body: &str) -> io::Result<()> {
     )
 }
 
-fn serve(mut client: TcpStream, allowlist: &DomainAllowlist) -> io::Result<()> {
+fn serve(
+    mut client: TcpStream,
+    allowlist: &DomainAllowlist,
+    observer: Option<&ProxyObserver>,
+) -> io::Result<()> {
     client.set_read_timeout(Some(HEAD_TIMEOUT))?;
     let mut buf = Vec::new();
     let head_end = loop {
@@ -241,8 +266,19 @@ fn serve(mut client: TcpStream, allowlist: &DomainAllowlist) -> io::Result<()> {
     let (host, port) = match &parsed {
         Target::Tunnel { host, port } | Target::Forward { host, port, .. } => (host.clone(), *port),
     };
+    let tell = |allowed: bool, reason: &str| {
+        if let Some(observer) = observer {
+            observer(ProxyDecision {
+                host: host.clone(),
+                port,
+                allowed,
+                reason: reason.to_string(),
+            });
+        }
+    };
     if !allowlist.allows(&host) {
         tracing::warn!(%host, port, "network proxy denied a domain outside the allowlist");
+        tell(false, "not on the network allowlist");
         return respond(
             &mut client,
             "403 Forbidden",
@@ -253,6 +289,10 @@ fn serve(mut client: TcpStream, allowlist: &DomainAllowlist) -> io::Result<()> {
         Ok(stream) => stream,
         Err(ConnectError::Denied) => {
             tracing::warn!(%host, port, "network proxy denied a local address");
+            tell(
+                false,
+                "resolves to a local address not named in the allowlist",
+            );
             return respond(
                 &mut client,
                 "403 Forbidden",
@@ -270,6 +310,7 @@ fn serve(mut client: TcpStream, allowlist: &DomainAllowlist) -> io::Result<()> {
         }
     };
     tracing::debug!(%host, port, "network proxy allowed");
+    tell(true, "on the network allowlist");
     let mut upstream_writer = upstream.try_clone()?;
     match parsed {
         Target::Tunnel { .. } => {
