@@ -23,6 +23,10 @@ pub struct AuditConfig {
     pub secret_names: Vec<String>,
     /// Secrets the caller already holds by name and value (e.g. from a child's environment).
     pub secret_values: Vec<NamedSecret>,
+    /// Whether a durable record is also flushed to the storage device (`fdatasync`) before the
+    /// caller goes on. With false it is only written to the kernel: it survives cadre being
+    /// killed, not a power cut, and a command waits no longer than the write itself.
+    pub fsync: bool,
     /// Records waiting for the writer; [`crate::AuditLog::record`] beyond this counts them lost
     /// (and a `records_lost` record says how many).
     pub queue_capacity: usize,
@@ -39,6 +43,7 @@ impl Default for AuditConfig {
             secret_names: Vec::new(),
             secret_values: Vec::new(),
             queue_capacity: 4096,
+            fsync: true,
         }
     }
 }

@@ -110,6 +110,7 @@ impl AuditLog {
             lost: lost.clone(),
             current: None,
             writer_ids: Arc::new(session.clone()),
+            fsync: config.fsync,
         };
         let thread = std::thread::Builder::new()
             .name("cadre-audit-writer".into())
@@ -314,6 +315,8 @@ struct Writer {
     current: Option<CurrentFile>,
     /// Ids for the records the writer adds itself (`records_lost`, `tail_repaired`, ...).
     writer_ids: Arc<SessionIds>,
+    /// `fdatasync` the durable batches (see [`AuditConfig::fsync`]).
+    fsync: bool,
 }
 
 #[derive(Default)]
@@ -434,6 +437,7 @@ impl Writer {
             .iter()
             .map(|e| PreparedRecord::new(now, &self.writer_ids, e, &self.redactor))
             .collect();
+        let sync = sync && self.fsync;
         let result = self.append(today, own_prepared.iter().chain(&prepared), sync);
         if result.is_err() {
             self.lost.fetch_add(lost, Ordering::Relaxed);

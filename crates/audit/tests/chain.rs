@@ -413,3 +413,24 @@ async fn sub_agent_handles_share_the_chain_with_their_own_ids() {
     );
     assert!(verify_dir(dir.path()).unwrap().is_intact());
 }
+
+#[tokio::test]
+async fn durable_records_without_fsync_are_written_before_returning() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(
+        AuditConfig {
+            fsync: false,
+            batch_window_ms: 1_000,
+            ..config(dir.path())
+        },
+        SessionIds::new("s-1", "a-0"),
+    )
+    .unwrap();
+    log.record_durable(event(1)).await.unwrap();
+    // Readable by another process at once, before the (long) batch window would have ended.
+    let files = list_log_files(dir.path()).unwrap();
+    let text = std::fs::read_to_string(files.last().unwrap()).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    log.close().await.unwrap();
+    assert!(verify_dir(dir.path()).unwrap().is_intact());
+}

@@ -78,6 +78,7 @@ pub fn audit_config(config: &Config) -> AuditConfig {
             .retention_days
             .unwrap_or(defaults.retention_days),
         secret_names: config.env_policy.secret_names.clone(),
+        fsync: config.audit.fsync.unwrap_or(true),
         ..defaults
     }
 }

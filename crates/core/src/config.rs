@@ -4,6 +4,7 @@
 //! or override) it came from.
 
 use cadre_model::ProviderConfig;
+pub use cadre_protocol::ModelPrice;
 use cadre_protocol::{ApprovalMode, SecurityProfile};
 use cadre_sandbox::{EnvInherit, EnvPolicy, SandboxPolicy};
 use serde::{Deserialize, Serialize};
@@ -35,28 +36,6 @@ pub struct ConfigToml {
     /// Prices per million tokens, by model name, for `--budget-usd` and cost reports.
     #[serde(default)]
     pub model_prices: BTreeMap<String, ModelPrice>,
-}
-
-/// What a model costs, in US dollars per million tokens.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelPrice {
-    pub input_per_mtok: f64,
-    pub output_per_mtok: f64,
-    /// Price of cached input tokens; defaults to the input price.
-    pub cached_input_per_mtok: Option<f64>,
-}
-
-impl ModelPrice {
-    /// The cost of `usage` in US dollars.
-    pub fn cost(&self, usage: &cadre_protocol::TokenUsage) -> f64 {
-        let cached = usage.cached_input_tokens.min(usage.input_tokens) as f64;
-        let fresh = usage.input_tokens as f64 - cached;
-        (fresh * self.input_per_mtok
-            + cached * self.cached_input_per_mtok.unwrap_or(self.input_per_mtok)
-            + usage.output_tokens as f64 * self.output_per_mtok)
-            / 1_000_000.0
-    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -96,6 +75,10 @@ pub struct AuditToml {
     pub batch_window_ms: Option<u64>,
     pub max_file_bytes: Option<u64>,
     pub retention_days: Option<u32>,
+    /// Flush the records that authorise an action to the storage device (`fdatasync`) before
+    /// the action proceeds (default true). False still writes them first, to the kernel: they
+    /// survive cadre being killed but not a power cut, and each command starts sooner.
+    pub fsync: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -91,3 +91,27 @@ impl TokenUsage {
         self.total_tokens += other.total_tokens;
     }
 }
+
+/// What a model costs, in US dollars per million tokens (`[model_prices."<model>"]` in the
+/// configuration), for budgets and cost reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelPrice {
+    pub input_per_mtok: f64,
+    pub output_per_mtok: f64,
+    /// Price of cached input tokens; defaults to the input price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input_per_mtok: Option<f64>,
+}
+
+impl ModelPrice {
+    /// The cost of `usage` in US dollars.
+    pub fn cost(&self, usage: &TokenUsage) -> f64 {
+        let cached = usage.cached_input_tokens.min(usage.input_tokens) as f64;
+        let fresh = usage.input_tokens as f64 - cached;
+        (fresh * self.input_per_mtok
+            + cached * self.cached_input_per_mtok.unwrap_or(self.input_per_mtok)
+            + usage.output_tokens as f64 * self.output_per_mtok)
+            / 1_000_000.0
+    }
+}

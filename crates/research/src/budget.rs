@@ -10,24 +10,8 @@ use std::time::{Duration, Instant};
 /// Share of a budget after which no new level is planned.
 pub const PLANNING_SHARE: f64 = 0.6;
 
-/// A model's price in US dollars per million tokens.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct TokenPrice {
-    pub input_per_mtok: f64,
-    pub output_per_mtok: f64,
-    pub cached_input_per_mtok: Option<f64>,
-}
-
-impl TokenPrice {
-    pub fn cost(&self, usage: &TokenUsage) -> f64 {
-        let cached = usage.cached_input_tokens.min(usage.input_tokens) as f64;
-        let fresh = usage.input_tokens as f64 - cached;
-        (fresh * self.input_per_mtok
-            + cached * self.cached_input_per_mtok.unwrap_or(self.input_per_mtok)
-            + usage.output_tokens as f64 * self.output_per_mtok)
-            / 1_000_000.0
-    }
-}
+/// A model's price in US dollars per million tokens (the configuration's price table entry).
+pub use cadre_protocol::ModelPrice as TokenPrice;
 
 /// The limits of one run; `None` is unlimited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

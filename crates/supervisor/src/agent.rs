@@ -8,7 +8,7 @@ use crate::report::{CommandRun, FileChanged, TaskStatus, Usage};
 use cadre_core::audit_sink::AuditSink;
 use cadre_core::gate::CommandPolicy;
 use cadre_core::{Config, SessionOptions};
-use cadre_protocol::{Event, EventMsg, FileChangeKind, Op};
+use cadre_protocol::{Event, EventMsg, Op};
 use cadre_roles::RoleDefinition;
 use cadre_tools::ToolRegistry;
 use std::path::PathBuf;
@@ -77,7 +77,6 @@ pub async fn run_agent(
         duration: Duration::ZERO,
         error: None,
     };
-    let cwd = spec.config.cwd.clone();
     let max_turns = spec.config.max_model_calls_per_turn;
     let handle = cadre_core::spawn(SessionOptions {
         config: spec.config,
@@ -177,16 +176,15 @@ pub async fn run_agent(
 
     // A turn that completed is completed even if a limit struck while it was ending; a turn the
     // supervisor stopped takes the supervisor's reason.
-    if outcome.status != TaskStatus::Completed {
-        if let Some((status, reason)) = stopped {
-            outcome.status = status;
-            outcome.error = Some(reason);
-        }
+    if outcome.status != TaskStatus::Completed
+        && let Some((status, reason)) = stopped
+    {
+        outcome.status = status;
+        outcome.error = Some(reason);
     }
     if outcome.status == TaskStatus::Failed && outcome.error.is_none() {
         outcome.error = Some("the session ended without finishing its turn".into());
     }
-    let _ = cwd;
     outcome.duration = started.elapsed();
     outcome
 }
@@ -230,7 +228,6 @@ fn observe(
                         added: 0,
                         removed: 0,
                     });
-                    let _ = change.kind == FileChangeKind::Delete;
                 }
             }
         }
@@ -303,7 +300,7 @@ pub(crate) fn human(duration: Duration) -> String {
     let ms = duration.as_millis();
     if ms < 1000 {
         format!("{ms}ms")
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{:.1}s", duration.as_secs_f64())

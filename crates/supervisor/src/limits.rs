@@ -98,24 +98,24 @@ impl RunControl {
             }
             *spent
         };
-        if let Some(budget) = self.budget_tokens {
-            if total.total() >= budget {
-                self.stop(
-                    TaskStatus::BudgetExhausted,
-                    format!(
-                        "the token budget of {budget} was reached ({} tokens used)",
-                        total.total()
-                    ),
-                );
-            }
+        if let Some(budget) = self.budget_tokens
+            && total.total() >= budget
+        {
+            self.stop(
+                TaskStatus::BudgetExhausted,
+                format!(
+                    "the token budget of {budget} was reached ({} tokens used)",
+                    total.total()
+                ),
+            );
         }
-        if let Some(budget) = self.budget_usd {
-            if cost >= budget {
-                self.stop(
-                    TaskStatus::BudgetExhausted,
-                    format!("the budget of ${budget:.4} was reached (${cost:.4} spent)"),
-                );
-            }
+        if let Some(budget) = self.budget_usd
+            && cost >= budget
+        {
+            self.stop(
+                TaskStatus::BudgetExhausted,
+                format!("the budget of ${budget:.4} was reached (${cost:.4} spent)"),
+            );
         }
     }
 

@@ -52,10 +52,10 @@ impl FromStr for MergeStrategy {
 /// whitespace or final punctuation.
 pub fn normalise(answer: &str) -> String {
     let trimmed = answer.trim();
-    if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) {
-        if value.is_object() || value.is_array() {
-            return value.to_string();
-        }
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed)
+        && (value.is_object() || value.is_array())
+    {
+        return value.to_string();
     }
     let words: Vec<&str> = trimmed.split_whitespace().collect();
     let joined = words.join(" ").to_lowercase();
@@ -90,7 +90,7 @@ pub fn vote(task_id: &str, candidates: &[TaskResult]) -> (Option<usize>, Vec<Vot
         }
     }
     // Stable: equal counts keep first-seen order.
-    votes.sort_by(|a, b| b.0.count.cmp(&a.0.count));
+    votes.sort_by_key(|v| std::cmp::Reverse(v.0.count));
     let tie = votes.len() > 1 && votes[0].0.count == votes[1].0.count;
     let winner = votes.first().map(|(_, index)| *index);
     (winner, votes.into_iter().map(|(v, _)| v).collect(), tie)
@@ -167,7 +167,8 @@ pub async fn judge(
                     score.reason = args.reason;
                 }
                 Some(Err(error)) => {
-                    score.reason = format!("the judge's submit_score arguments were invalid: {error}")
+                    score.reason =
+                        format!("the judge's submit_score arguments were invalid: {error}")
                 }
                 None => score.reason = "the judge did not call submit_score".into(),
             }
@@ -210,8 +211,14 @@ mod tests {
 
     #[test]
     fn normalising_ignores_case_space_punctuation_and_json_layout() {
-        assert_eq!(normalise("  The answer is 42. "), normalise("the answer  is 42"));
-        assert_eq!(normalise("{\"a\": 1, \"b\": [2]}"), normalise("{\"a\":1,\"b\":[2]}"));
+        assert_eq!(
+            normalise("  The answer is 42. "),
+            normalise("the answer  is 42")
+        );
+        assert_eq!(
+            normalise("{\"a\": 1, \"b\": [2]}"),
+            normalise("{\"a\":1,\"b\":[2]}")
+        );
         assert_ne!(normalise("yes"), normalise("no"));
     }
 

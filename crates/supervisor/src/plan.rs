@@ -171,10 +171,10 @@ impl Plan {
                     cycle.push(plan.tasks[next].id.clone());
                     return Some(cycle);
                 }
-                if state[next] == 0 {
-                    if let Some(cycle) = visit(plan, index, next, state, path) {
-                        return Some(cycle);
-                    }
+                if state[next] == 0
+                    && let Some(cycle) = visit(plan, index, next, state, path)
+                {
+                    return Some(cycle);
                 }
             }
             path.pop();
@@ -182,10 +182,10 @@ impl Plan {
             None
         }
         for node in 0..self.tasks.len() {
-            if state[node] == 0 {
-                if let Some(cycle) = visit(self, &index, node, &mut state, &mut path) {
-                    return Some(cycle);
-                }
+            if state[node] == 0
+                && let Some(cycle) = visit(self, &index, node, &mut state, &mut path)
+            {
+                return Some(cycle);
             }
         }
         None
@@ -199,10 +199,12 @@ impl Plan {
         while order.len() < self.tasks.len() {
             let next = (0..self.tasks.len()).find(|&i| {
                 !done[i]
-                    && self.tasks[i]
-                        .depends_on
-                        .iter()
-                        .all(|d| self.tasks.iter().position(|t| &t.id == d).is_none_or(|j| done[j]))
+                    && self.tasks[i].depends_on.iter().all(|d| {
+                        self.tasks
+                            .iter()
+                            .position(|t| &t.id == d)
+                            .is_none_or(|j| done[j])
+                    })
             });
             let Some(next) = next else {
                 // A cycle: fall back to plan order for what is left.
@@ -271,9 +273,15 @@ mod tests {
             ],
         };
         let problems = plan.problems(&["Tester"], Strategy::Parallel).join("\n");
-        assert!(problems.contains("`a` is used more than once"), "{problems}");
+        assert!(
+            problems.contains("`a` is used more than once"),
+            "{problems}"
+        );
         assert!(problems.contains("unknown role `Wizard`"), "{problems}");
-        assert!(problems.contains("`missing`, which is not a task"), "{problems}");
+        assert!(
+            problems.contains("`missing`, which is not a task"),
+            "{problems}"
+        );
         assert!(problems.contains("parallel strategy"), "{problems}");
     }
 

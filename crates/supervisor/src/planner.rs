@@ -148,10 +148,10 @@ pub async fn request_plan(
             }
             Err(error) => (None, vec![error]),
         };
-        if problems.is_empty() {
-            if let Some(plan) = plan {
-                return Ok((plan, usage));
-            }
+        if problems.is_empty()
+            && let Some(plan) = plan
+        {
+            return Ok((plan, usage));
         }
         last_problems = problems.clone();
         if attempt == 0 {

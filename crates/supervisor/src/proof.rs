@@ -17,8 +17,10 @@ static TESTS_PASS: LazyLock<Regex> = LazyLock::new(|| {
         .expect("regex")
 });
 static TEST_COMMAND: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(\btest\b|\btests\b|pytest|jest|vitest|mocha|rspec|phpunit|ctest|nextest|unittest)")
-        .expect("regex")
+    Regex::new(
+        r"(?i)(\btest\b|\btests\b|pytest|jest|vitest|mocha|rspec|phpunit|ctest|nextest|unittest)",
+    )
+    .expect("regex")
 });
 static CREATED_FILE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:created|added|wrote|write|new file)\s+(?:a\s+|the\s+)?(?:new\s+)?(?:file\s+)?[`'\x22]?([\w./-]+\.[A-Za-z0-9]+)[`'\x22]?")
@@ -37,22 +39,20 @@ pub fn check(
     tool_calls: u64,
 ) -> Option<String> {
     let message = message?;
-    if TESTS_PASS.is_match(message) {
-        if let Some(last) = commands
+    if TESTS_PASS.is_match(message)
+        && let Some(last) = commands
             .iter()
             .rev()
             .find(|c| TEST_COMMAND.is_match(&c.command))
-        {
-            if last.exit_code != Some(0) {
-                return Some(format!(
-                    "the message says the tests pass, but the last test command `{}` exited with {}",
-                    last.command,
-                    last.exit_code
-                        .map(|c| c.to_string())
-                        .unwrap_or_else(|| "no status (killed)".into())
-                ));
-            }
-        }
+        && last.exit_code != Some(0)
+    {
+        return Some(format!(
+            "the message says the tests pass, but the last test command `{}` exited with {}",
+            last.command,
+            last.exit_code
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "no status (killed)".into())
+        ));
     }
     for capture in CREATED_FILE.captures_iter(message) {
         let named = capture[1].trim_start_matches("./");
@@ -106,7 +106,12 @@ mod tests {
         let reason = check(Some("I created `src/new.rs`."), &[], &[], 1).unwrap();
         assert!(reason.contains("src/new.rs"), "{reason}");
         assert_eq!(
-            check(Some("I created `src/new.rs`."), &[], &[file("src/new.rs")], 1),
+            check(
+                Some("I created `src/new.rs`."),
+                &[],
+                &[file("src/new.rs")],
+                1
+            ),
             None
         );
         assert_eq!(

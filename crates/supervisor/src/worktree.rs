@@ -51,13 +51,13 @@ async fn git_with_input(
         message,
     };
     let mut child = command.spawn().map_err(|e| error(e.to_string()))?;
-    if let Some(input) = input {
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin
-                .write_all(input)
-                .await
-                .map_err(|e| error(e.to_string()))?;
-        }
+    if let Some(input) = input
+        && let Some(mut stdin) = child.stdin.take()
+    {
+        stdin
+            .write_all(input)
+            .await
+            .map_err(|e| error(e.to_string()))?;
     }
     let output = child
         .wait_with_output()
@@ -74,7 +74,9 @@ async fn git_with_input(
 
 /// The root of the git work tree holding `cwd`, when there is one with at least one commit.
 pub async fn repo_root(cwd: &Path) -> Option<PathBuf> {
-    let root = git(cwd, &["rev-parse", "--show-toplevel"], &[]).await.ok()?;
+    let root = git(cwd, &["rev-parse", "--show-toplevel"], &[])
+        .await
+        .ok()?;
     git(cwd, &["rev-parse", "--verify", "-q", "HEAD"], &[])
         .await
         .ok()?;

@@ -137,6 +137,7 @@ async fn run_async(
         )?),
     };
     let (policy, audit) = env.gate_parts(&config).await?;
+    let tools = crate::commands::supervisor::exec_tools(&config, policy.clone(), audit.clone())?;
     let mut handle = cadre_core::spawn(SessionOptions {
         launcher: std::env::current_exe().ok(),
         config,
@@ -146,7 +147,7 @@ async fn run_async(
         audit,
         agent_id: None,
         parent_session_id: None,
-        tools: Some(crate::commands::supervisor::exec_tools(env, &options).await?),
+        tools: Some(tools),
         extra_instructions: None,
     })
     .await?;

@@ -12,7 +12,7 @@ use cadre_research::{
     BraveProvider, Budgets, DeepOptions, DuckDuckGoProvider, Engine, FetchCache, FetchConfig,
     Fetcher, Journal, LocalIndex, LocalProvider, ModelSetup, OnUnsupported, Progress,
     QualityConfig, ResearchRequest, RunMeta, RunStatus, SearchProvider, SearxngProvider, Strategy,
-    TavilyProvider, TokenPrice,
+    TavilyProvider,
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -335,11 +335,7 @@ fn run_with(args: ResearchArgs, config: &Config, resumed: Option<Journal>) -> an
                 Some(ModelSetup {
                     client,
                     model: config.model.clone(),
-                    price: config.model_price().map(|p| TokenPrice {
-                        input_per_mtok: p.input_per_mtok,
-                        output_per_mtok: p.output_per_mtok,
-                        cached_input_per_mtok: p.cached_input_per_mtok,
-                    }),
+                    price: config.model_price(),
                 }),
                 None,
             ),
@@ -634,4 +630,22 @@ impl ProgressBars {
         self.fetches.finish_and_clear();
         self.step.finish_and_clear();
     }
+}
+
+/// The `research` tool for an agent session under `config`: the same pipeline, with the
+/// configured model when its provider is usable (else model-free), and the session's profile
+/// deciding whether the web may be used.
+pub fn agent_tool(config: &cadre_core::Config) -> std::sync::Arc<dyn cadre_tools::Tool> {
+    let model = cadre_model::ModelClient::new(config.provider.clone())
+        .ok()
+        .map(|client| (client, config.model.clone()));
+    cadre_research::research_tool(cadre_research::ResearchToolConfig {
+        cadre_home: config.cadre_home.clone(),
+        model,
+        price: config.model_price(),
+        default_provider: config.research.provider.clone(),
+        searxng_url: config.research.searxng_url.clone(),
+        cache_ttl_hours: config.research.cache_ttl_hours,
+        budgets: cadre_research::Budgets::default(),
+    })
 }

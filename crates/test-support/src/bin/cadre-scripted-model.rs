@@ -3,6 +3,7 @@
 //! ```text
 //! cadre-scripted-model --script FILE [--latency-ms N] [--port N]
 //! cadre-scripted-model --mode shell-then-answer [--latency-ms N] [--port N]
+//! cadre-scripted-model --mode supervisor-plan [--tasks N] [--latency-ms N] [--port N]
 //! ```
 //!
 //! `--script FILE` plays the replies of FILE, a JSON array of replies in the serde form of
@@ -12,6 +13,12 @@
 //!
 //! `--mode shell-then-answer` answers every request that carries no tool output yet with one
 //! `shell` call (`{"command": "true"}`) and every request that carries one with a short text.
+//!
+//! `--mode supervisor-plan` plays a whole `cadre supervisor` run: a request that offers
+//! `submit_plan` gets a plan of `--tasks N` independent tasks (default 8), one per built-in role
+//! in turn; a request that offers `submit_score` gets a score of 7; every other request is
+//! answered as in `shell-then-answer`. It prints `plan-request UNIX_NANOS` when a planning
+//! request arrives.
 //!
 //! `--latency-ms N` delays the start of every answer; `--port N` picks the port (0, the default,
 //! takes a free one). Once listening it prints `listening on http://127.0.0.1:PORT/v1` and serves
@@ -23,23 +30,37 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: cadre-scripted-model (--script FILE | --mode shell-then-answer) [--latency-ms N] [--port N]";
+const USAGE: &str = "usage: cadre-scripted-model (--script FILE | --mode shell-then-answer | --mode supervisor-plan [--tasks N]) [--latency-ms N] [--port N]";
+
+const BUILTIN_ROLES: [&str; 8] = [
+    "CodeExpert",
+    "Researcher",
+    "Tester",
+    "Security",
+    "Backend",
+    "Frontend",
+    "Database",
+    "DevOps",
+];
 
 enum Source {
     Script(Vec<Reply>),
     ShellThenAnswer,
+    SupervisorPlan,
 }
 
 struct Options {
     source: Source,
     latency: Duration,
     port: u16,
+    tasks: usize,
 }
 
 fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut source = None;
     let mut latency = Duration::ZERO;
     let mut port = 0;
+    let mut tasks = BUILTIN_ROLES.len();
     while let Some(arg) = args.next() {
         let mut value = |flag: &str| args.next().ok_or(format!("{flag} needs a value"));
         match arg.as_str() {
@@ -53,7 +74,12 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
             }
             "--mode" => match value("--mode")?.as_str() {
                 "shell-then-answer" => source = Some(Source::ShellThenAnswer),
-                other => return Err(format!("unknown mode `{other}` (known: shell-then-answer)")),
+                "supervisor-plan" => source = Some(Source::SupervisorPlan),
+                other => {
+                    return Err(format!(
+                        "unknown mode `{other}` (known: shell-then-answer, supervisor-plan)"
+                    ));
+                }
             },
             "--latency-ms" => {
                 let millis = value("--latency-ms")?;
@@ -69,6 +95,12 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
                     .parse()
                     .map_err(|_| format!("--port takes a port number, not `{number}`"))?;
             }
+            "--tasks" => {
+                let number = value("--tasks")?;
+                tasks = number
+                    .parse()
+                    .map_err(|_| format!("--tasks takes a number, not `{number}`"))?;
+            }
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
@@ -78,7 +110,25 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
         source,
         latency,
         port,
+        tasks,
     })
+}
+
+/// `count` independent tasks, one per built-in role in turn.
+fn supervisor_plan(count: usize) -> serde_json::Value {
+    let tasks: Vec<serde_json::Value> = (1..=count)
+        .map(|n| {
+            let role = BUILTIN_ROLES[(n - 1) % BUILTIN_ROLES.len()];
+            json!({
+                "id": format!("t{n}"),
+                "title": format!("Task {n} for the {role}"),
+                "role": role,
+                "prompt": format!("Run `true` in the shell and report (task {n})."),
+                "depends_on": [],
+            })
+        })
+        .collect();
+    json!({ "tasks": tasks })
 }
 
 fn main() -> ExitCode {
@@ -98,6 +148,30 @@ fn main() -> ExitCode {
                 Reply::text("The command ran.")
             }
         }),
+        Source::SupervisorPlan => {
+            let plan = supervisor_plan(options.tasks);
+            ModelServer::with_handler_on(options.port, move |request| {
+                let tools = request.tool_names();
+                if tools.iter().any(|t| t == "submit_plan") {
+                    // For benchmarks: when the planning request arrived.
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap_or_default();
+                    println!("plan-request {}", now.as_nanos());
+                    let _ = std::io::stdout().flush();
+                    Reply::tool_call("submit_plan", plan.clone())
+                } else if tools.iter().any(|t| t == "submit_score") {
+                    Reply::tool_call(
+                        "submit_score",
+                        json!({"score": 7, "reason": "Meets the criteria."}),
+                    )
+                } else if request.tool_outputs().is_empty() {
+                    Reply::tool_call("shell", json!({"command": "true"}))
+                } else {
+                    Reply::text("The command ran.")
+                }
+            })
+        }
     }
     .with_latency(options.latency);
     println!("listening on {}", server.base_url());
