@@ -783,3 +783,43 @@ fn proxy_refusals_reach_the_audit_log() {
     assert_eq!(refused["host"], "outside.example");
     assert_eq!(refused["decision"], "deny");
 }
+
+#[test]
+fn the_agent_can_research_local_files_with_checked_citations() {
+    let server = ModelServer::with_handler(|request| {
+        let tools = request.tool_names();
+        if tools
+            .iter()
+            .any(|t| t == "submit_queries" || t == "submit_report" || t == "submit_verdict")
+        {
+            // The research pipeline's own calls: an unusable answer makes it fall back to the
+            // engine's model-free steps.
+            return Reply::text("no structured answer");
+        }
+        if request.tool_outputs().is_empty() {
+            Reply::tool_call(
+                "research",
+                json!({"question": "how does the frobnicator rotate keys", "provider": "local", "paths": ["docs"]}),
+            )
+        } else {
+            Reply::text("answered from the docs")
+        }
+    });
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.work().join("docs")).unwrap();
+    std::fs::write(
+        env.work().join("docs/keys.md"),
+        "# Key rotation\n\nThe frobnicator rotates its signing keys every thirty days and keeps the previous key for verification.\n",
+    )
+    .unwrap();
+    env.configure(&server.base_url(), "chat", "");
+    env.cadre().args(["exec", "research it"]).assert().success();
+    let requests = server.requests();
+    let agent_requests: Vec<_> = requests
+        .iter()
+        .filter(|r| r.tool_names().iter().any(|t| t == "research"))
+        .collect();
+    let output = &agent_requests.last().unwrap().tool_outputs()[0].1;
+    assert!(output.contains("file://"), "{output}");
+    assert!(output.contains("rotates its signing keys"), "{output}");
+}
