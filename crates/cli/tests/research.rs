@@ -193,6 +193,22 @@ fn searxng_research_over_the_fixture_web() {
             .iter()
             .all(|s| s["fetched_at"].as_str().is_some_and(|t| t.contains('T')))
     );
+
+    // cadre's own fetches are in the audit log, and the log verifies.
+    cadre(home.path())
+        .args(["audit", "verify"])
+        .assert()
+        .success();
+    let audit = cadre(home.path())
+        .args(["audit", "show", "--format", "json"])
+        .output()
+        .unwrap();
+    let fetches = String::from_utf8_lossy(&audit.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r["event"] == "network" && r["origin"] == "cadre")
+        .count();
+    assert!(fetches >= 8, "{fetches} network records");
 }
 
 #[test]

@@ -477,10 +477,22 @@ fn run_with(args: ResearchArgs, config: &Config, resumed: Option<Journal>) -> an
         }
     };
     let bars = std::io::stderr().is_terminal().then(ProgressBars::new);
-    let sink: cadre_research::ProgressSink = match bars.clone() {
+    let show: cadre_research::ProgressSink = match bars.clone() {
         Some(bars) => Arc::new(move |event| bars.show(event)),
         None => Arc::new(print_progress),
     };
+    let run_id = journal
+        .dir()
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let audit = open_research_audit(config, &run_id);
+    let sink: cadre_research::ProgressSink = Arc::new(move |event| {
+        if let (Some(log), Progress::Fetched { url, outcome }) = (&audit, event) {
+            audit_fetch(log, url, outcome);
+        }
+        show(event)
+    });
     let options = DeepOptions {
         model,
         model_free_reason,
@@ -648,4 +660,45 @@ pub fn agent_tool(config: &cadre_core::Config) -> std::sync::Arc<dyn cadre_tools
         cache_ttl_hours: config.research.cache_ttl_hours,
         budgets: cadre_research::Budgets::default(),
     })
+}
+
+/// The audit log for a research run's own network requests (the fetches cadre makes itself).
+/// Research refuses nothing on the log's account, so a log that cannot be opened only warns.
+fn open_research_audit(config: &cadre_core::Config, run_id: &str) -> Option<cadre_audit::AuditLog> {
+    if config.audit.enabled == Some(false) {
+        return None;
+    }
+    let ids = cadre_audit::SessionIds::new(run_id, "research");
+    match cadre_audit::AuditLog::open(crate::cli_env::audit_config(config), ids) {
+        Ok(log) => Some(log),
+        Err(err) => {
+            eprintln!("warning: research fetches are not audited: {err}");
+            None
+        }
+    }
+}
+
+fn audit_fetch(log: &cadre_audit::AuditLog, url: &str, outcome: &Result<(), String>) {
+    let Ok(parsed) = cadre_research::url::Url::parse(url) else {
+        return;
+    };
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return;
+    }
+    log.record(cadre_audit::AuditEvent::Network(
+        cadre_audit::NetworkAccess {
+            host: parsed.host_str().unwrap_or_default().to_string(),
+            port: parsed.port_or_known_default(),
+            origin: cadre_audit::NetworkOrigin::Cadre,
+            decision: match outcome {
+                Ok(()) => cadre_audit::Decision::Allow,
+                Err(reason) if reason.contains("robots") => cadre_audit::Decision::Deny,
+                Err(_) => cadre_audit::Decision::Allow,
+            },
+            reason: Some(match outcome {
+                Ok(()) => "research fetch".to_string(),
+                Err(reason) => format!("research fetch: {reason}"),
+            }),
+        },
+    ));
 }
