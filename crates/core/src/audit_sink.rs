@@ -68,6 +68,19 @@ pub trait AuditSink: Send + Sync {
     async fn agent_stopped(&self, agent_id: &str, status: &str, usage: TokenUsage);
 }
 
+/// Records a request cadre makes to a model provider at `base_url`.
+pub async fn record_model_request(audit: &dyn AuditSink, base_url: &str, purpose: &str) {
+    if let Ok(url) = url::Url::parse(base_url) {
+        audit
+            .network_request(
+                url.host_str().unwrap_or_default(),
+                url.port_or_known_default(),
+                purpose,
+            )
+            .await;
+    }
+}
+
 /// No audit log (`audit.enabled = false`).
 pub struct NoAudit;
 

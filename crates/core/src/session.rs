@@ -501,15 +501,12 @@ impl Session {
 
     /// Streams one model answer, forwarding deltas as events.
     async fn call_model(&self, prompt: &Prompt) -> Result<ModelAnswer, String> {
-        if let Ok(url) = url::Url::parse(&self.config.provider.base_url) {
-            self.audit
-                .network_request(
-                    url.host_str().unwrap_or_default(),
-                    url.port_or_known_default(),
-                    "model request",
-                )
-                .await;
-        }
+        crate::audit_sink::record_model_request(
+            self.audit.as_ref(),
+            &self.config.provider.base_url,
+            "model request",
+        )
+        .await;
         let mut stream = self
             .client
             .stream(prompt)

@@ -33,6 +33,8 @@ pub struct ResearchToolConfig {
     pub cache_ttl_hours: Option<u64>,
     /// Budgets for one call of the tool.
     pub budgets: Budgets,
+    /// Told of the run's progress (the caller audits the fetches cadre makes from it).
+    pub progress: Option<crate::ProgressSink>,
 }
 
 /// The tool.
@@ -145,6 +147,7 @@ impl ResearchTool {
                     price: self.config.price,
                 }),
             budgets: self.config.budgets,
+            progress: self.config.progress.clone(),
             ..DeepOptions::default()
         };
         let outcome = run_deep_research(engine, &request, options)

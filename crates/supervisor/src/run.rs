@@ -109,6 +109,12 @@ pub async fn make_plan(
         &options.config.cwd,
     );
     events.send(SupervisorEvent::PlanningStarted);
+    cadre_core::audit_sink::record_model_request(
+        options.parts.audit.as_ref(),
+        &options.config.provider.base_url,
+        "planning request",
+    )
+    .await;
     planner::request_plan(
         &client,
         &options.config.model,
@@ -431,7 +437,15 @@ pub async fn run(
                                 .map(|(i, r)| {
                                     let client = client.clone();
                                     let model = options.config.model.clone();
+                                    let audit = options.parts.audit.clone();
+                                    let base_url = options.config.provider.base_url.clone();
                                     async move {
+                                        cadre_core::audit_sink::record_model_request(
+                                            audit.as_ref(),
+                                            &base_url,
+                                            "judge request",
+                                        )
+                                        .await;
                                         let (score, usage) = merge::judge(
                                             &client,
                                             &model,

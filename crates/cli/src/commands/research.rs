@@ -647,7 +647,32 @@ impl ProgressBars {
 /// The `research` tool for an agent session under `config`: the same pipeline, with the
 /// configured model when its provider is usable (else model-free), and the session's profile
 /// deciding whether the web may be used.
-pub fn agent_tool(config: &cadre_core::Config) -> std::sync::Arc<dyn cadre_tools::Tool> {
+pub fn agent_tool(
+    config: &cadre_core::Config,
+    audit: Arc<dyn cadre_core::audit_sink::AuditSink>,
+) -> std::sync::Arc<dyn cadre_tools::Tool> {
+    // The tool's fetches are cadre's own network requests: into the audit log with them.
+    let progress: cadre_research::ProgressSink = Arc::new(move |event| {
+        let Progress::Fetched { url, outcome } = event else {
+            return;
+        };
+        let Ok(parsed) = cadre_research::url::Url::parse(url) else {
+            return;
+        };
+        let (Some(host), Ok(runtime)) = (
+            parsed.host_str().map(str::to_string),
+            tokio::runtime::Handle::try_current(),
+        ) else {
+            return;
+        };
+        let audit = audit.clone();
+        let port = parsed.port_or_known_default();
+        let purpose = match outcome {
+            Ok(()) => "research fetch".to_string(),
+            Err(reason) => format!("research fetch: {reason}"),
+        };
+        runtime.spawn(async move { audit.network_request(&host, port, &purpose).await });
+    });
     let model = cadre_model::ModelClient::new(config.provider.clone())
         .ok()
         .map(|client| (client, config.model.clone()));
@@ -659,6 +684,7 @@ pub fn agent_tool(config: &cadre_core::Config) -> std::sync::Arc<dyn cadre_tools
         searxng_url: config.research.searxng_url.clone(),
         cache_ttl_hours: config.research.cache_ttl_hours,
         budgets: cadre_research::Budgets::default(),
+        progress: Some(progress),
     })
 }
 

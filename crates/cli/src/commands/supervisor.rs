@@ -531,6 +531,7 @@ pub fn exec_tools(
     audit: Arc<dyn AuditSink>,
 ) -> anyhow::Result<cadre_supervisor::ToolRegistry> {
     let roles = load_roles(config, &[])?;
+    let research = crate::commands::research::agent_tool(config, audit.clone());
     let mut tools = cadre_supervisor::exec_tools(
         config.clone(),
         roles,
@@ -548,7 +549,7 @@ pub fn exec_tools(
             ..DelegationLimits::default()
         },
     );
-    tools.register(crate::commands::research::agent_tool(config));
+    tools.register(research);
     Ok(tools)
 }
 
