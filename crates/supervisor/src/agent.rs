@@ -4,7 +4,7 @@
 
 use crate::events::{EventSink, SupervisorEvent};
 use crate::limits::RunControl;
-use crate::report::{CommandRun, FileChanged, TaskStatus, Usage};
+use crate::report::{CommandRun, FileChanged, TaskResult, TaskStatus, Usage};
 use cadre_core::audit_sink::AuditSink;
 use cadre_core::gate::CommandPolicy;
 use cadre_core::{Config, SessionOptions};
@@ -50,6 +50,61 @@ pub struct AgentOutcome {
     pub usage: Usage,
     pub duration: Duration,
     pub error: Option<String>,
+}
+
+impl AgentOutcome {
+    /// The task's result: the outcome, the files it changed, and whether the facts bear out the
+    /// agent's final message.
+    pub fn into_result(
+        self,
+        task_id: String,
+        role: &str,
+        agent_id: &str,
+        files_changed: Vec<FileChanged>,
+        profile: cadre_protocol::SecurityProfile,
+    ) -> TaskResult {
+        let verification = crate::proof::check(
+            self.final_message.as_deref(),
+            &self.commands,
+            &files_changed,
+            self.tool_calls,
+        );
+        TaskResult {
+            task_id,
+            role: role.to_string(),
+            agent_id: agent_id.to_string(),
+            status: self.status,
+            verified: verification.is_none(),
+            verification,
+            final_message: self.final_message,
+            files_changed,
+            commands: self.commands,
+            tool_calls: self.tool_calls,
+            usage: self.usage,
+            duration_ms: self.duration.as_millis() as u64,
+            error: self.error,
+            profile: Some(profile),
+            conflict: None,
+        }
+    }
+}
+
+impl SessionParts {
+    /// Records in the audit log that an agent stopped, with its status and tokens.
+    pub async fn record_stop(&self, result: &TaskResult) {
+        self.audit
+            .agent_stopped(
+                &result.agent_id,
+                result.status.as_str(),
+                cadre_protocol::TokenUsage {
+                    input_tokens: result.usage.input_tokens,
+                    output_tokens: result.usage.output_tokens,
+                    total_tokens: result.usage.total(),
+                    ..Default::default()
+                },
+            )
+            .await;
+    }
 }
 
 /// How long a session may take to wind down after an interrupt before it is dropped.

@@ -8,12 +8,11 @@ use crate::limits::{Limits, RunControl};
 use crate::merge::{self, MergeStrategy};
 use crate::plan::{Plan, Strategy, TaskSpec, writes_overlap};
 use crate::planner;
-use crate::proof;
 use crate::report::{Merged, RunReport, TaskResult, TaskStatus, Usage};
 use crate::worktree::{self, Worktree};
 use cadre_core::Config;
 use cadre_model::ModelClient;
-use cadre_protocol::{SecurityProfile, TokenUsage};
+use cadre_protocol::SecurityProfile;
 use cadre_roles::RoleDefinition;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -767,43 +766,14 @@ async fn run_task_agent(
             after = Some(tree);
         }
     }
-    let verification = proof::check(
-        outcome.final_message.as_deref(),
-        &outcome.commands,
-        &files_changed,
-        outcome.tool_calls,
-    );
-    let result = TaskResult {
-        task_id: task.id.clone(),
-        role: role.name.clone(),
-        agent_id: agent_id.clone(),
-        status: outcome.status,
-        verified: verification.is_none(),
-        verification,
-        final_message: outcome.final_message,
+    let result = outcome.into_result(
+        task.id.clone(),
+        &role.name,
+        &agent_id,
         files_changed,
-        commands: outcome.commands,
-        tool_calls: outcome.tool_calls,
-        usage: outcome.usage,
-        duration_ms: outcome.duration.as_millis() as u64,
-        error: outcome.error,
-        profile: Some(profile),
-        conflict: None,
-    };
-    shared
-        .parts
-        .audit
-        .agent_stopped(
-            &agent_id,
-            result.status.as_str(),
-            TokenUsage {
-                input_tokens: result.usage.input_tokens,
-                output_tokens: result.usage.output_tokens,
-                total_tokens: result.usage.total(),
-                ..Default::default()
-            },
-        )
-        .await;
+        profile,
+    );
+    shared.parts.record_stop(&result).await;
     shared.events.send(SupervisorEvent::AgentCompleted {
         agent_id,
         task_id: task.id.clone(),

@@ -6,8 +6,6 @@
 use crate::agent::{self, AgentSpec, SessionParts};
 use crate::events::EventSink;
 use crate::limits::{Limits, RunControl};
-use crate::proof;
-use crate::report::TaskResult;
 use crate::run::{agent_config, agent_profile};
 use async_trait::async_trait;
 use cadre_core::Config;
@@ -223,43 +221,15 @@ impl Tool for SpawnAgentTool {
                 .await;
             return ToolResult::error("the sub-agent was stopped: the turn was interrupted");
         };
-        let verification = proof::check(
-            outcome.final_message.as_deref(),
-            &outcome.commands,
-            &outcome.patched,
-            outcome.tool_calls,
+        let files_changed = outcome.patched.clone();
+        let result = outcome.into_result(
+            agent_id.clone(),
+            &role.name,
+            &agent_id,
+            files_changed,
+            profile,
         );
-        let result = TaskResult {
-            task_id: agent_id.clone(),
-            role: role.name.clone(),
-            agent_id: agent_id.clone(),
-            status: outcome.status,
-            verified: verification.is_none(),
-            verification,
-            final_message: outcome.final_message,
-            files_changed: outcome.patched,
-            commands: outcome.commands,
-            tool_calls: outcome.tool_calls,
-            usage: outcome.usage,
-            duration_ms: outcome.duration.as_millis() as u64,
-            error: outcome.error,
-            profile: Some(profile),
-            conflict: None,
-        };
-        inner
-            .parts
-            .audit
-            .agent_stopped(
-                &agent_id,
-                result.status.as_str(),
-                TokenUsage {
-                    input_tokens: result.usage.input_tokens,
-                    output_tokens: result.usage.output_tokens,
-                    total_tokens: result.usage.total(),
-                    ..Default::default()
-                },
-            )
-            .await;
+        inner.parts.record_stop(&result).await;
         let success = result.status == crate::report::TaskStatus::Completed;
         let _ = ctx.events.send(EventMsg::ToolCallEnd {
             call_id: call.call_id.clone(),
