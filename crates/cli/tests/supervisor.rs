@@ -843,4 +843,24 @@ fn exec_spawns_two_sub_agents_at_once() {
     assert_eq!(outputs.len(), 2);
     assert!(outputs[0].1.contains("A found 3 files.") && outputs[0].1.contains("\"completed\""));
     assert!(outputs[1].1.contains("B found no issue."));
+
+    // Each sub-agent's transcript names the session that started it.
+    let transcripts: Vec<serde_json::Value> = std::fs::read_dir(env.home().join("sessions"))
+        .unwrap()
+        .map(|entry| {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            serde_json::from_str(text.lines().next().unwrap()).unwrap()
+        })
+        .collect();
+    assert_eq!(transcripts.len(), 3);
+    let parent = transcripts
+        .iter()
+        .find(|meta| meta.get("parent_session_id").is_none())
+        .expect("the exec session")["id"]
+        .clone();
+    let linked = transcripts
+        .iter()
+        .filter(|meta| meta["parent_session_id"] == parent)
+        .count();
+    assert_eq!(linked, 2);
 }

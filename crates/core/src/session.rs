@@ -566,6 +566,7 @@ impl Session {
             cancel.clone(),
         ));
         let ctx = ToolContext {
+            session_id: self.id.clone(),
             cwd: self.config.cwd.clone(),
             sandbox: self.sandbox.clone(),
             events: self.events.clone(),

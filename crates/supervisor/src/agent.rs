@@ -24,6 +24,8 @@ pub struct SessionParts {
     pub launcher: Option<PathBuf>,
     /// The session (or run) the agents belong to.
     pub parent_id: Option<String>,
+    /// Tools beyond the core set that roles may name (`research`, say).
+    pub extra_tools: ToolRegistry,
 }
 
 /// One agent to run.
@@ -335,8 +337,13 @@ pub fn role_instructions(role: &RoleDefinition) -> String {
 }
 
 /// The default tools narrowed to the role's list (`None`: all of them).
-pub fn role_tools(role: &RoleDefinition) -> ToolRegistry {
-    let all = cadre_tools::default_registry();
+pub fn role_tools(role: &RoleDefinition, extra: &ToolRegistry) -> ToolRegistry {
+    let mut all = cadre_tools::default_registry();
+    for spec in extra.specs() {
+        if let Some(tool) = extra.get(&spec.name) {
+            all.register(tool.clone());
+        }
+    }
     match &role.tools {
         None => all,
         Some(names) => {

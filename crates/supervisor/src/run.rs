@@ -742,7 +742,7 @@ async fn run_task_agent(
     let timeout = shared.limits.task_timeout.or(role.timeout);
     let spec = AgentSpec {
         agent_id: agent_id.clone(),
-        tools: agent::role_tools(&role),
+        tools: agent::role_tools(&role, &shared.parts.extra_tools),
         role: role.clone(),
         config,
         prompt,

@@ -178,7 +178,7 @@ impl Tool for SpawnAgentTool {
             ctx.cwd.clone(),
             inner.limits.limits.max_turns,
         );
-        let mut tools = agent::role_tools(&role);
+        let mut tools = agent::role_tools(&role, &inner.parts.extra_tools);
         if inner.depth + 1 < inner.limits.max_depth {
             tools.register(Arc::new(SpawnAgentTool::at_depth(
                 inner.config.clone(),
@@ -206,11 +206,20 @@ impl Tool for SpawnAgentTool {
             timeout: inner.limits.limits.task_timeout.or(role.timeout),
             stall_timeout: inner.limits.limits.stall_timeout,
         };
+        // The sub-agent's transcript names the session that started it.
+        let parts = SessionParts {
+            parent_id: inner
+                .parts
+                .parent_id
+                .clone()
+                .or_else(|| Some(ctx.session_id.clone())),
+            ..inner.parts.clone()
+        };
         // The parent's interrupt stops the sub-agent too.
         let stop = ctx.cancel.clone();
         let no_events = EventSink::none();
         let outcome = tokio::select! {
-            outcome = agent::run_agent(spec, &inner.parts, &inner.control, &no_events) => Some(outcome),
+            outcome = agent::run_agent(spec, &parts, &inner.control, &no_events) => Some(outcome),
             _ = stop.cancelled() => None,
         };
         let Some(outcome) = outcome else {

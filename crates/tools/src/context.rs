@@ -9,6 +9,9 @@ use tokio_util::sync::CancellationToken;
 /// What a tool may use while it runs.
 #[derive(Clone)]
 pub struct ToolContext {
+    /// The session the call belongs to (sub-agents started by a tool link their transcripts
+    /// to it).
+    pub session_id: String,
     /// The session's working directory; relative paths in arguments resolve against it.
     pub cwd: PathBuf,
     pub sandbox: Arc<Sandbox>,

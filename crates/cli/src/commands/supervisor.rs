@@ -225,6 +225,11 @@ async fn run_async(args: SupervisorArgs, env: &CliEnv) -> anyhow::Result<u8> {
         .clone()
         .unwrap_or_else(|| "Run the given plan.".to_string());
     let (policy, audit) = env.gate_parts(&config).await?;
+    let mut extra_tools = cadre_supervisor::ToolRegistry::new();
+    extra_tools.register(crate::commands::research::agent_tool(
+        &config,
+        audit.clone(),
+    ));
     let cancel = CancellationToken::new();
     let options = SupervisorOptions {
         goal,
@@ -254,6 +259,7 @@ async fn run_async(args: SupervisorArgs, env: &CliEnv) -> anyhow::Result<u8> {
                 chrono::Utc::now().format("%Y%m%dT%H%M%S"),
                 std::process::id()
             )),
+            extra_tools,
         },
         cancel: cancel.clone(),
     };
@@ -521,8 +527,6 @@ impl LiveTree {
     }
 }
 
-/// The tools `cadre exec` offers: the defaults plus `spawn_agent` (sub-agents of the known
-/// roles, capped by the session's profile and limits).
 /// The tools of a `cadre exec` session: the default set, plus `spawn_agent` (sub-agents with the
 /// session's policy, audit log and profile ceiling) and `research`.
 pub fn exec_tools(
@@ -532,6 +536,8 @@ pub fn exec_tools(
 ) -> anyhow::Result<cadre_supervisor::ToolRegistry> {
     let roles = load_roles(config, &[])?;
     let research = crate::commands::research::agent_tool(config, audit.clone());
+    let mut extra_tools = cadre_supervisor::ToolRegistry::new();
+    extra_tools.register(research.clone());
     let mut tools = cadre_supervisor::exec_tools(
         config.clone(),
         roles,
@@ -540,6 +546,7 @@ pub fn exec_tools(
             audit,
             launcher: std::env::current_exe().ok(),
             parent_id: None,
+            extra_tools,
         },
         DelegationLimits {
             limits: Limits {

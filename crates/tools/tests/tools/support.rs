@@ -76,6 +76,7 @@ impl Harness {
         });
         let (tx, events) = unbounded_channel();
         let ctx = ToolContext {
+            session_id: "test-session".into(),
             cwd,
             sandbox: Arc::new(sandbox),
             events: tx,
