@@ -2,8 +2,9 @@
 # Whole-process overhead of the sandbox: `cadre sandbox --profile P -- true` against plain `true`.
 # Usage: bench/sandbox.sh [PROFILE] (default workspace-write). Builds the release binary first
 # unless CADRE_BIN points at one. Uses hyperfine when installed, else a timed loop. LOAD=N keeps N
-# busy loops running meanwhile: the restricting profiles' cost grows with load (fork, scheduling,
-# the mount namespace's RCU-delayed teardown) much faster than plain process start-up does.
+# busy loops running meanwhile: the restricting profiles' cost grows with load (scheduling, the
+# network profiles' fork, the mount namespace's RCU-delayed teardown) much faster than plain
+# process start-up does. offline and workspace-write exec the command in cadre's own process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-workspace-write}"

@@ -881,18 +881,42 @@ fn exit_status_and_signals_are_passed_on() {
         .args(["sandbox", "--", "bash", "-c", "exit 7"])
         .assert()
         .code(7);
-    let mut cmd = Command::cargo_bin("cadre").unwrap();
-    cmd.current_dir(&scene.root)
-        .timeout(Duration::from_secs(20))
-        .args([
-            "sandbox",
-            "--profile",
-            "workspace-write",
-            "--",
-            "bash",
-            "-c",
-            "kill -TERM $$",
-        ])
-        .assert()
-        .code(128 + 15);
+    // Under the profiles without network cadre confines itself and becomes the command, so
+    // the signal ends cadre's own process (a shell reports 128+15); where cadre stays the
+    // parent (the network profiles, trusted) it reports 128+15 itself.
+    for profile in ["workspace-write", "workspace-net", "trusted"] {
+        let mut cmd = Command::cargo_bin("cadre").unwrap();
+        let out = cmd
+            .current_dir(&scene.root)
+            .timeout(Duration::from_secs(20))
+            .args([
+                "sandbox",
+                "--profile",
+                profile,
+                "--",
+                "bash",
+                "-c",
+                "kill -TERM $$",
+            ])
+            .output()
+            .unwrap();
+        let by_signal = std::os::unix::process::ExitStatusExt::signal(&out.status);
+        assert!(
+            out.status.code() == Some(128 + 15) || by_signal == Some(15),
+            "{profile}: {:?}",
+            out.status
+        );
+    }
+    // Through a shell, as a user sees it: 143 either way.
+    let cadre = assert_cmd::cargo::cargo_bin("cadre");
+    let status = std::process::Command::new("bash")
+        .current_dir(&scene.root)
+        .arg("-c")
+        .arg(format!(
+            "'{}' sandbox --profile workspace-write -- bash -c 'kill -TERM $$'; exit $?",
+            cadre.display()
+        ))
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(128 + 15));
 }

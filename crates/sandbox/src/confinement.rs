@@ -36,6 +36,8 @@ pub(crate) enum Step {
     NoNewPrivs,
     Landlock,
     Seccomp,
+    PrivateTmpfs,
+    PrivateTmpRule,
 }
 
 const STEPS: &[Step] = &[
@@ -53,6 +55,8 @@ const STEPS: &[Step] = &[
     Step::NoNewPrivs,
     Step::Landlock,
     Step::Seccomp,
+    Step::PrivateTmpfs,
+    Step::PrivateTmpRule,
 ];
 
 impl Step {
@@ -74,6 +78,8 @@ impl Step {
             Step::NoNewPrivs => "cannot set no_new_privs",
             Step::Landlock => "cannot enter the Landlock domain",
             Step::Seccomp => "the kernel refused the seccomp filter",
+            Step::PrivateTmpfs => "cannot mount the private temp dir's tmpfs",
+            Step::PrivateTmpRule => "cannot let the command write its private temp dir",
         }
     }
 }
@@ -134,6 +140,10 @@ pub(crate) struct Confinement {
     seccomp: &'static Programs,
     /// Where to send the new mount namespace once it is laid out (see `namespace_handoff`).
     namespace_handoff: Option<namespace_handoff::Sender>,
+    /// The private temp dir inside a tmpfs that exists only once the mounts are laid out: its
+    /// Landlock write rule can only be added then (a rule on the directory the tmpfs covers
+    /// would not apply beneath it).
+    tmpfs_dir: Option<CString>,
 }
 
 impl Confinement {
@@ -188,7 +198,21 @@ impl Confinement {
             landlock,
             seccomp,
             namespace_handoff: None,
+            tmpfs_dir: None,
         }))
+    }
+
+    /// Gives the command a private temp dir `dir` in a fresh tmpfs mounted over `mount_point` (an
+    /// existing directory) inside its mount namespace, writable like a writable root. The tmpfs
+    /// vanishes with the namespace, so no other process has to remove the dir after the command.
+    pub(crate) fn with_private_tmpfs(
+        &mut self,
+        mount_point: &Path,
+        dir: &Path,
+    ) -> Result<(), String> {
+        self.mounts.with_private_tmpfs(mount_point, dir)?;
+        self.tmpfs_dir = Some(c_path(dir)?);
+        Ok(())
     }
 
     /// Makes [`Confinement::apply`] send the command's mount namespace to `sender`'s receiver,
@@ -201,6 +225,9 @@ impl Confinement {
     /// `fork` and `exec`, or in a single-threaded process.
     pub(crate) fn apply(&mut self) -> Result<(), Failure> {
         self.mounts.enter()?;
+        if let Some(dir) = &self.tmpfs_dir {
+            landlock_rules::allow_writes_beneath(&self.landlock, dir)?;
+        }
         if let Some(sender) = &self.namespace_handoff {
             sender.send_mount_namespace();
         }

@@ -61,18 +61,23 @@ pub(crate) struct PrivateTmp {
 }
 
 impl PrivateTmp {
-    fn create() -> Result<Self, SandboxError> {
+    /// A name no other command of this machine uses at the same time.
+    fn unique_name() -> String {
         use std::sync::atomic::{AtomicU64, Ordering};
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
-        let path = std::env::temp_dir().join(format!(
+        format!(
             "cadre-sandbox-{}-{nanos:x}-{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
+        )
+    }
+
+    fn create() -> Result<Self, SandboxError> {
+        let path = std::env::temp_dir().join(Self::unique_name());
         let mut builder = std::fs::DirBuilder::new();
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
@@ -85,6 +90,46 @@ impl Drop for PrivateTmp {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
     }
+}
+
+/// Where a confined command's private temp dir lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PrivateTmpKind {
+    /// A directory cadre creates before the command and removes after it (cadre waits for it).
+    Directory,
+    /// A fresh tmpfs inside the command's mount namespace, gone with it (cadre execs the command
+    /// in place and is not there afterwards).
+    Tmpfs,
+}
+
+/// The existing directory, private to this user, that each command's private tmpfs is mounted
+/// over inside its own mount namespace; created on first use. Refused unless it is a real
+/// directory owned by this user and closed to everyone else, so that no other user can decide
+/// where the tmpfs goes.
+fn tmpfs_mount_point() -> Result<PathBuf, String> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    let path = std::env::temp_dir().join(format!("cadre-tmpfs-{uid}"));
+    let cannot = |e: std::io::Error| {
+        format!(
+            "cannot prepare {}, where the private temp dir's tmpfs is mounted: {e}",
+            path.display()
+        )
+    };
+    match std::fs::DirBuilder::new().mode(0o700).create(&path) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(error) => return Err(cannot(error)),
+    }
+    let metadata = std::fs::symlink_metadata(&path).map_err(cannot)?;
+    if !metadata.is_dir() || metadata.uid() != uid || metadata.mode() & 0o077 != 0 {
+        return Err(format!(
+            "{}, where the private temp dir's tmpfs is mounted, must be a directory owned by uid {uid} with mode 0700 (remove it and retry)",
+            path.display()
+        ));
+    }
+    path.canonicalize().map_err(cannot)
 }
 
 /// Whether cadre takes over the command's mount namespace when the command exits (see
@@ -161,6 +206,7 @@ pub(crate) fn prepare(
     argv: &[String],
     cwd: &Path,
     namespace_handoff: NamespaceHandoff,
+    tmp_kind: PrivateTmpKind,
 ) -> Result<Prepared, SandboxError> {
     let policy = sandbox.policy();
     let (program, args) = argv.split_first().ok_or(SandboxError::EmptyCommand)?;
@@ -178,9 +224,19 @@ pub(crate) fn prepare(
             },
         });
     }
-    let tmp = PrivateTmp::create()?;
+    let tmp = match tmp_kind {
+        PrivateTmpKind::Directory => TmpLayout::Directory(PrivateTmp::create()?),
+        PrivateTmpKind::Tmpfs => {
+            let mount_point = tmpfs_mount_point().map_err(|reason| SandboxError::Unsupported {
+                profile: policy.profile.to_string(),
+                reason,
+            })?;
+            let dir = mount_point.join(PrivateTmp::unique_name());
+            TmpLayout::Tmpfs { mount_point, dir }
+        }
+    };
     for name in ["TMPDIR", "TMP", "TEMP"] {
-        env.insert(name.into(), tmp.path.to_string_lossy().into_owned());
+        env.insert(name.into(), tmp.dir().to_string_lossy().into_owned());
     }
     if let Some(proxy) = sandbox.proxy() {
         for name in ["NO_PROXY", "no_proxy"] {
@@ -205,11 +261,33 @@ pub(crate) fn prepare(
     Ok(Prepared {
         command,
         aftermath: Aftermath {
-            private_tmp: Some(tmp),
+            private_tmp: match tmp {
+                TmpLayout::Directory(tmp) => Some(tmp),
+                TmpLayout::Tmpfs { .. } => None,
+            },
             #[cfg(target_os = "linux")]
             namespace,
         },
     })
+}
+
+/// The private temp dir of one confined command.
+enum TmpLayout {
+    Directory(PrivateTmp),
+    /// `dir` beneath a tmpfs that the command's process mounts over `mount_point`.
+    Tmpfs {
+        mount_point: PathBuf,
+        dir: PathBuf,
+    },
+}
+
+impl TmpLayout {
+    fn dir(&self) -> &Path {
+        match self {
+            TmpLayout::Directory(tmp) => &tmp.path,
+            TmpLayout::Tmpfs { dir, .. } => dir,
+        }
+    }
 }
 
 /// Installs the confinement as the command's `pre_exec` hook; returns the receiving end of the
@@ -218,22 +296,32 @@ pub(crate) fn prepare(
 fn confine_child(
     command: &mut std::process::Command,
     sandbox: &Sandbox,
-    tmp: &PrivateTmp,
+    tmp: &TmpLayout,
     cwd: &Path,
     namespace_handoff: NamespaceHandoff,
 ) -> Result<Option<crate::namespace_handoff::Receiver>, SandboxError> {
     use std::os::unix::process::CommandExt;
     let policy = sandbox.policy();
     let proxy_port = sandbox.proxy().map(|proxy| proxy.port());
+    let unsupported = |reason| SandboxError::Unsupported {
+        profile: policy.profile.to_string(),
+        reason,
+    };
+    let writable_tmp = match tmp {
+        TmpLayout::Directory(tmp) => Some(tmp.path.as_path()),
+        TmpLayout::Tmpfs { .. } => None,
+    };
     let confinement =
-        crate::confinement::Confinement::prepare(policy, Some(&tmp.path), proxy_port, cwd)
-            .map_err(|reason| SandboxError::Unsupported {
-                profile: policy.profile.to_string(),
-                reason,
-            })?;
+        crate::confinement::Confinement::prepare(policy, writable_tmp, proxy_port, cwd)
+            .map_err(unsupported)?;
     let Some(mut confinement) = confinement else {
         return Ok(None);
     };
+    if let TmpLayout::Tmpfs { mount_point, dir } = tmp {
+        confinement
+            .with_private_tmpfs(mount_point, dir)
+            .map_err(unsupported)?;
+    }
     // Without the socket the command only pays its namespace's teardown itself.
     let receiver = match namespace_handoff {
         NamespaceHandoff::Skip => None,
@@ -246,8 +334,9 @@ fn confine_child(
         },
     };
     // SAFETY: the hook runs in the forked child, where only async-signal-safe work is
-    // allowed (cadre may be multi-threaded); `Confinement::apply` makes raw syscalls on data
-    // prepared above and neither allocates nor locks.
+    // allowed (cadre may be multi-threaded), or in this process right before it execs in place;
+    // `Confinement::apply` makes raw syscalls on data prepared above and neither allocates nor
+    // locks.
     unsafe {
         command.pre_exec(move || confinement.apply().map_err(|f| f.into_io_error()));
     }
@@ -258,7 +347,7 @@ fn confine_child(
 fn confine_child(
     _command: &mut std::process::Command,
     sandbox: &Sandbox,
-    _tmp: &PrivateTmp,
+    _tmp: &TmpLayout,
     _cwd: &Path,
     _namespace_handoff: NamespaceHandoff,
 ) -> Result<(), SandboxError> {
@@ -293,7 +382,13 @@ pub(crate) async fn run(
     let Prepared {
         command: std_command,
         aftermath,
-    } = prepare(sandbox, &request.argv, &request.cwd, NamespaceHandoff::Take)?;
+    } = prepare(
+        sandbox,
+        &request.argv,
+        &request.cwd,
+        NamespaceHandoff::Take,
+        PrivateTmpKind::Directory,
+    )?;
     let program = request.argv.first().cloned().unwrap_or_default();
     let mut command = Command::from(std_command);
     command
@@ -414,7 +509,13 @@ pub(crate) fn run_interactive(
     let Prepared {
         mut command,
         aftermath,
-    } = prepare(sandbox, argv, cwd, NamespaceHandoff::Skip)?;
+    } = prepare(
+        sandbox,
+        argv,
+        cwd,
+        NamespaceHandoff::Skip,
+        PrivateTmpKind::Directory,
+    )?;
     let program = argv.first().cloned().unwrap_or_default();
     let mut child = command
         .spawn()
@@ -428,6 +529,45 @@ pub(crate) fn run_interactive(
     };
     leftovers.release();
     Ok(status?)
+}
+
+/// Confines this very process and replaces it with `argv` (see [`Sandbox::exec_in_place`]).
+/// Returns only on failure.
+pub(crate) fn exec_in_place(sandbox: &Sandbox, argv: &[String], cwd: &Path) -> SandboxError {
+    if sandbox.proxy().is_some() {
+        return SandboxError::Unsupported {
+            profile: sandbox.policy().profile.to_string(),
+            reason: "a network profile's proxy must outlive the command, so cadre cannot exec the command in its place".into(),
+        };
+    }
+    let Prepared {
+        mut command,
+        aftermath: _,
+    } = match prepare(
+        sandbox,
+        argv,
+        cwd,
+        NamespaceHandoff::Skip,
+        PrivateTmpKind::Tmpfs,
+    ) {
+        Ok(prepared) => prepared,
+        Err(error) => return error,
+    };
+    let program = argv.first().cloned().unwrap_or_default();
+    #[cfg(unix)]
+    {
+        // Runs the confinement hook in this process, then execs; returns only on failure.
+        let source = std::os::unix::process::CommandExt::exec(&mut command);
+        spawn_error(sandbox, program, source)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (&mut command, program);
+        SandboxError::Unsupported {
+            profile: sandbox.policy().profile.to_string(),
+            reason: "exec in place needs a Unix system".into(),
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -640,6 +780,25 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&outside).unwrap().permissions().mode();
         assert_ne!(mode & 0o777, 0o777);
+    }
+
+    #[test]
+    fn a_network_profile_is_never_exec_in_place() {
+        if !enforceable(SecurityProfile::NetReadOnly) {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let sandbox = Sandbox::new(
+            SandboxPolicy::new(SecurityProfile::NetReadOnly, dir.path()),
+            None,
+        )
+        .unwrap();
+        // Returning at all proves that this process was not replaced.
+        let error = sandbox.exec_in_place(&["true".to_string()], dir.path());
+        assert!(
+            matches!(&error, SandboxError::Unsupported { reason, .. } if reason.contains("proxy")),
+            "{error}"
+        );
     }
 
     #[tokio::test]

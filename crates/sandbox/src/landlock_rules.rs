@@ -11,6 +11,7 @@ use landlock::{
     ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, NetPort, PathBeneath, PathFd,
     Ruleset, RulesetAttr, RulesetCreatedAttr, Scope,
 };
+use std::ffi::CStr;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -100,6 +101,46 @@ pub(crate) fn restrict(ruleset: &OwnedFd) -> Result<(), Failure> {
         return Err(Failure::last(Step::Landlock));
     }
     Ok(())
+}
+
+/// Adds to `ruleset` the right to do anything beneath the directory `dir`, for a directory that
+/// only exists once the mounts are laid out. Async-signal-safe.
+pub(crate) fn allow_writes_beneath(ruleset: &OwnedFd, dir: &CStr) -> Result<(), Failure> {
+    const LANDLOCK_RULE_PATH_BENEATH: libc::c_int = 1;
+    /// `struct landlock_path_beneath_attr` (packed in the kernel's ABI).
+    #[repr(C, packed)]
+    struct PathBeneathAttr {
+        allowed_access: u64,
+        parent_fd: i32,
+    }
+    // SAFETY: valid NUL-terminated path; open returns a new fd or -1.
+    let fd = unsafe {
+        libc::open(
+            dir.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(Failure::last(Step::PrivateTmpRule));
+    }
+    let attr = PathBeneathAttr {
+        allowed_access: AccessFs::from_all(REQUIRED_ABI).bits(),
+        parent_fd: fd,
+    };
+    // SAFETY: a valid ruleset fd and a path_beneath attribute that outlives the call.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_add_rule,
+            ruleset.as_raw_fd(),
+            LANDLOCK_RULE_PATH_BENEATH,
+            &attr as *const PathBeneathAttr,
+            0 as libc::c_uint,
+        )
+    };
+    let failure = (ret != 0).then(|| Failure::last(Step::PrivateTmpRule));
+    // SAFETY: closing the fd opened above.
+    unsafe { libc::close(fd) };
+    failure.map_or(Ok(()), Err)
 }
 
 fn open_path(path: &Path) -> Result<PathFd, String> {

@@ -144,6 +144,17 @@ impl Sandbox {
     ) -> Result<std::process::ExitStatus, SandboxError> {
         exec::run_interactive(self, argv, cwd)
     }
+
+    /// Confines this very process and replaces it with `argv`, run in `cwd` with this process's
+    /// stdin, stdout and stderr: one process instead of two, and the command's exit status
+    /// becomes the caller's. Returns only on failure. Under a restricting profile the command's
+    /// private temp dir is a fresh tmpfs (mode 0700, at most a quarter of the memory) inside its
+    /// own mount namespace, gone when the command ends. Not for the network profiles (their proxy
+    /// runs in this process) and not for a process that has started threads: the confinement
+    /// needs a single-threaded process (it fails closed otherwise).
+    pub fn exec_in_place(&self, argv: &[String], cwd: &Path) -> SandboxError {
+        exec::exec_in_place(self, argv, cwd)
+    }
 }
 
 /// Entry point of the launcher: `cadre __sandbox-exec --policy JSON -- PROGRAM [ARGS...]`.

@@ -46,7 +46,23 @@ pub(crate) struct MountPlan {
     clones: Box<[libc::c_int]>,
     /// `/` itself is a writable root: no mount becomes read-only but the protected paths.
     everything_writable: bool,
+    /// A fresh tmpfs to mount once the tree is laid out, holding the command's private temp dir.
+    private_tmpfs: Option<PrivateTmpfs>,
 }
+
+/// A tmpfs mounted inside the command's mount namespace only, so that it and everything written
+/// to it vanish with the namespace: nobody has to remove it after the command.
+#[derive(Debug)]
+struct PrivateTmpfs {
+    /// An existing directory the tmpfs is mounted over (its contents are hidden meanwhile).
+    mount_point: CString,
+    /// The private temp dir, created beneath `mount_point` once the tmpfs is there.
+    dir: CString,
+}
+
+/// Mount options of the private tmpfs: only its owner may enter it, and it may use at most a
+/// quarter of the machine's memory (tmpfs pages are charged to the command's memory cgroup).
+const PRIVATE_TMPFS_OPTIONS: &CStr = c"mode=0700,size=25%";
 
 pub(crate) fn c_path(path: &Path) -> Result<CString, String> {
     CString::new(path.as_os_str().as_bytes())
@@ -79,7 +95,22 @@ impl MountPlan {
             protected,
             clones,
             everything_writable,
+            private_tmpfs: None,
         })
+    }
+
+    /// Mounts a fresh tmpfs over `mount_point` (an existing directory) once the tree is laid out,
+    /// and creates `dir` (beneath it) there with mode 0700.
+    pub(crate) fn with_private_tmpfs(
+        &mut self,
+        mount_point: &Path,
+        dir: &Path,
+    ) -> Result<(), String> {
+        self.private_tmpfs = Some(PrivateTmpfs {
+            mount_point: c_path(mount_point)?,
+            dir: c_path(dir)?,
+        });
+        Ok(())
     }
 
     /// Enters the new namespace and lays out the mounts. Async-signal-safe.
@@ -131,6 +162,10 @@ impl MountPlan {
             check(ret, Step::BindProtected)?;
             set_read_only(path, Step::ReadOnlyProtected)?;
         }
+        // Last, so that neither the read-only pass nor a protected path covers it.
+        if let Some(tmpfs) = &self.private_tmpfs {
+            tmpfs.mount()?;
+        }
         Ok(())
     }
 
@@ -173,6 +208,27 @@ impl MountPlan {
             }
         }
         Ok(())
+    }
+}
+
+impl PrivateTmpfs {
+    fn mount(&self) -> Result<(), Failure> {
+        // SAFETY: valid NUL-terminated strings; the kernel reads the options as a C string.
+        let ret = unsafe {
+            libc::mount(
+                c"tmpfs".as_ptr(),
+                self.mount_point.as_ptr(),
+                c"tmpfs".as_ptr(),
+                libc::MS_NOSUID | libc::MS_NODEV,
+                PRIVATE_TMPFS_OPTIONS.as_ptr().cast(),
+            )
+        };
+        check(ret, Step::PrivateTmpfs)?;
+        // SAFETY: valid NUL-terminated path.
+        check(
+            unsafe { libc::mkdir(self.dir.as_ptr(), 0o700) },
+            Step::PrivateTmpfs,
+        )
     }
 }
 

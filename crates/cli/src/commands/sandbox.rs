@@ -50,10 +50,18 @@ pub fn run(args: SandboxArgs, _env: &CliEnv) -> anyhow::Result<u8> {
     let mut policy = SandboxPolicy::new(args.profile, &workspace);
     policy.network_allow = args.allow_domains;
     policy.allow_git_writes = args.allow_git_writes;
-    // No launcher: the child confines itself between fork and exec, so no second cadre starts.
-    // Nothing here may start a runtime or threads before the fork that `run_interactive` does
-    // (the network profiles' proxy threads are fine: the child only makes raw syscalls).
+    // No launcher: the command's process confines itself before it execs, so no second cadre
+    // starts. Nothing here may start a runtime or threads first.
     let sandbox = Sandbox::new(policy, None)?;
+    if args.profile != SecurityProfile::Trusted && sandbox.proxy().is_none() {
+        // Nothing of cadre has to outlive the command: confine this process and become the
+        // command (no fork, no wait; its exit status and signals are cadre's own, so a command
+        // killed by signal N ends cadre by signal N, which a shell reports as 128+N).
+        return Err(sandbox.exec_in_place(&args.command, &workspace).into());
+    }
+    // The network profiles' proxy runs in this process: the command runs in a confined child
+    // (the proxy threads are fine: the child only makes raw syscalls before it execs). `trusted`
+    // keeps cadre as the command's parent too, as it always was.
     let status = sandbox.run_interactive(&args.command, &workspace)?;
     Ok(exit_code(status))
 }
