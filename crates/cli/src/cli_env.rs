@@ -33,12 +33,14 @@ impl CliEnv {
         })?)
     }
 
-    /// The command policy and audit sink for sessions under `config`. An audit log that cannot
+    /// The command policy and audit sink for sessions under `config`; records made before a
+    /// session binds the sink to itself carry `session_id`. An audit log that cannot
     /// be opened is not fatal here: the sink then refuses every action it should record, so
     /// restricted profiles stop with the reason and `trusted` warns.
     pub async fn gate_parts(
         &self,
         config: &Config,
+        session_id: &str,
     ) -> anyhow::Result<(Arc<dyn CommandPolicy>, Arc<dyn AuditSink>)> {
         let policy = cadre_policy::Policy::load(&config.cadre_home, &config.cwd)
             .context("cannot load the command policy")?;
@@ -46,7 +48,7 @@ impl CliEnv {
         let audit: Arc<dyn AuditSink> = if config.audit.enabled == Some(false) {
             Arc::new(NoAudit)
         } else {
-            match AuditLog::open(audit_config(config), SessionIds::new("", "main")) {
+            match AuditLog::open(audit_config(config), SessionIds::new(session_id, "main")) {
                 Ok(log) => Arc::new(AuditLogSink::new(log, policy_files)),
                 Err(err) => Arc::new(BrokenAudit {
                     reason: format!(

@@ -863,4 +863,21 @@ fn exec_spawns_two_sub_agents_at_once() {
         .filter(|meta| meta["parent_session_id"] == parent)
         .count();
     assert_eq!(linked, 2);
+
+    // The audit log names the exec session on the sub-agents' start and stop records.
+    let audit = env
+        .cadre()
+        .args(["audit", "show", "--format", "json"])
+        .output()
+        .unwrap();
+    let records: Vec<serde_json::Value> = String::from_utf8_lossy(&audit.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let starts: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["event"] == "agent_start" || r["event"] == "agent_stop")
+        .collect();
+    assert_eq!(starts.len(), 4, "{records:?}");
+    assert!(starts.iter().all(|r| r["session_id"] == parent));
 }

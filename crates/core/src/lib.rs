@@ -16,7 +16,7 @@ mod session;
 pub mod transcript;
 
 pub use config::{Config, ConfigError, ConfigToml, LoadOptions};
-pub use session::{SessionHandle, SessionOptions, TurnOutcome, spawn};
+pub use session::{SessionHandle, SessionOptions, TurnOutcome, new_session_id, spawn};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {

@@ -36,6 +36,9 @@ pub struct SessionOptions {
     pub tools: Option<ToolRegistry>,
     /// Instructions added after cadre's system prompt (a sub-agent's role, say).
     pub extra_instructions: Option<String>,
+    /// The id of a new session, when the caller chose it first (to stamp its own records with
+    /// it); `None` picks a fresh one. Ignored when resuming.
+    pub session_id: Option<String>,
 }
 
 /// How a turn ended.
@@ -97,6 +100,11 @@ pub struct Session {
     proxy_decisions: Option<UnboundedReceiver<cadre_sandbox::ProxyDecision>>,
     turn_counter: u64,
     item_counter: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// A fresh session id (time-ordered, so transcripts sort by start).
+pub fn new_session_id() -> String {
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// Starts a session on the current tokio runtime.
@@ -195,7 +203,7 @@ impl Session {
                 (loaded.meta.id, loaded.items, writer)
             }
             None => {
-                let id = uuid::Uuid::now_v7().to_string();
+                let id = options.session_id.clone().unwrap_or_else(new_session_id);
                 let meta = SessionMeta {
                     id: id.clone(),
                     created_at: chrono::Utc::now().to_rfc3339(),

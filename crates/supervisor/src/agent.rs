@@ -146,6 +146,7 @@ pub async fn run_agent(
         parent_session_id: parts.parent_id.clone(),
         tools: Some(spec.tools),
         extra_instructions: Some(role_instructions(&spec.role)),
+        session_id: None,
     })
     .await;
     let mut handle = match handle {

@@ -136,7 +136,11 @@ async fn run_async(
             &id,
         )?),
     };
-    let (policy, audit) = env.gate_parts(&config).await?;
+    let session_id = match &resume_path {
+        Some(path) => cadre_core::transcript::load(path)?.meta.id,
+        None => cadre_core::new_session_id(),
+    };
+    let (policy, audit) = env.gate_parts(&config, &session_id).await?;
     let tools = crate::commands::supervisor::exec_tools(&config, policy.clone(), audit.clone())?;
     let mut handle = cadre_core::spawn(SessionOptions {
         launcher: std::env::current_exe().ok(),
@@ -149,6 +153,7 @@ async fn run_async(
         parent_session_id: None,
         tools: Some(tools),
         extra_instructions: None,
+        session_id: Some(session_id),
     })
     .await?;
     handle.submit(Op::UserInput { text: prompt });

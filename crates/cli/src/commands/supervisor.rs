@@ -224,7 +224,13 @@ async fn run_async(args: SupervisorArgs, env: &CliEnv) -> anyhow::Result<u8> {
         .goal
         .clone()
         .unwrap_or_else(|| "Run the given plan.".to_string());
-    let (policy, audit) = env.gate_parts(&config).await?;
+    // Every agent's transcript, and the run's own audit records, name the run.
+    let run_id = format!(
+        "supervisor-{}-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S"),
+        std::process::id()
+    );
+    let (policy, audit) = env.gate_parts(&config, &run_id).await?;
     let mut extra_tools = cadre_supervisor::ToolRegistry::new();
     extra_tools.register(crate::commands::research::agent_tool(
         &config,
@@ -253,12 +259,7 @@ async fn run_async(args: SupervisorArgs, env: &CliEnv) -> anyhow::Result<u8> {
             policy,
             audit,
             launcher: std::env::current_exe().ok(),
-            // Every agent's transcript names the run it belongs to.
-            parent_id: Some(format!(
-                "supervisor-{}-{}",
-                chrono::Utc::now().format("%Y%m%dT%H%M%S"),
-                std::process::id()
-            )),
+            parent_id: Some(run_id),
             extra_tools,
         },
         cancel: cancel.clone(),
