@@ -5,9 +5,13 @@
 use crate::budget::{Budgets, TokenPrice};
 use crate::deep::{DeepOptions, ModelSetup, run_deep_research};
 use crate::engine::{Engine, ResearchRequest};
+use crate::error::ResearchError;
 use crate::fetch::cache::FetchCache;
 use crate::fetch::{FetchConfig, Fetcher};
-use crate::provider::{LocalIndex, LocalProvider, SearchProvider, SearxngProvider};
+use crate::provider::{
+    BraveProvider, DuckDuckGoProvider, LocalIndex, LocalProvider, SearchProvider, SearxngProvider,
+    TavilyProvider,
+};
 use crate::strategy::Strategy;
 use cadre_model::ModelClient;
 use cadre_protocol::{SecurityProfile, ToolSpec};
@@ -35,6 +39,24 @@ pub struct ResearchToolConfig {
     pub budgets: Budgets,
     /// Told of the run's progress (the caller audits the fetches cadre makes from it).
     pub progress: Option<crate::ProgressSink>,
+}
+
+fn default_base(url: &str) -> url::Url {
+    url::Url::parse(url).expect("the providers' default base URLs are valid")
+}
+
+/// A web provider's key from the environment (cadre's own process; commands never see it).
+fn api_key(variable: &str, provider: &str) -> Result<String, String> {
+    std::env::var(variable)
+        .ok()
+        .filter(|key| !key.trim().is_empty())
+        .ok_or_else(|| {
+            ResearchError::MissingApiKey {
+                provider: provider.to_string(),
+                variable: variable.to_string(),
+            }
+            .to_string()
+        })
 }
 
 /// The tool.
@@ -101,6 +123,13 @@ impl ResearchTool {
             )
             .map_err(|e| e.to_string())?,
         );
+        if provider_name != "local" && !profile.allows_network() {
+            return Err(ResearchError::NetworkRefused {
+                provider: provider_name,
+                profile: profile.to_string(),
+            }
+            .to_string());
+        }
         let provider: Arc<dyn SearchProvider> = match provider_name.as_str() {
             "local" => {
                 let paths: Vec<PathBuf> = if args.paths.is_empty() {
@@ -124,9 +153,23 @@ impl ResearchTool {
                     .map_err(|e| format!("research.searxng_url `{url}`: {e}"))?;
                 Arc::new(SearxngProvider::new(fetcher.client().clone(), base))
             }
+            "brave" => Arc::new(BraveProvider::new(
+                fetcher.client().clone(),
+                default_base(BraveProvider::DEFAULT_BASE),
+                api_key("BRAVE_API_KEY", "brave")?,
+            )),
+            "tavily" => Arc::new(TavilyProvider::new(
+                fetcher.client().clone(),
+                default_base(TavilyProvider::DEFAULT_BASE),
+                api_key("TAVILY_API_KEY", "tavily")?,
+            )),
+            "duckduckgo" => Arc::new(DuckDuckGoProvider::new(
+                fetcher.client().clone(),
+                default_base(DuckDuckGoProvider::DEFAULT_BASE),
+            )),
             other => {
                 return Err(format!(
-                    "provider `{other}` is not available to the research tool; use `local` (with `paths`) or `searxng`"
+                    "unknown provider `{other}`; use local (with `paths`), searxng, brave, tavily or duckduckgo"
                 ));
             }
         };
@@ -193,7 +236,7 @@ impl Tool for ResearchTool {
                 "type": "object",
                 "properties": {
                     "question": {"type": "string", "description": "The question to research."},
-                    "provider": {"type": "string", "enum": ["local", "searxng"], "description": "Where to search (default: the configured provider, else local)."},
+                    "provider": {"type": "string", "enum": ["local", "searxng", "brave", "tavily", "duckduckgo"], "description": "Where to search (default: the configured provider, else local)."},
                     "paths": {"type": "array", "items": {"type": "string"}, "description": "Directories for the local provider, relative to the working directory (default: the working directory)."},
                     "levels": {"type": "integer", "minimum": 1, "maximum": 5, "description": "Rounds of search (default 2)."}
                 },
@@ -292,5 +335,26 @@ mod tests {
             )
             .await;
         assert!(!bad.success && bad.output.contains("invalid arguments"));
+        for provider in ["brave", "tavily", "duckduckgo"] {
+            let refused = tool
+                .research(
+                    SecurityProfile::Offline,
+                    home.path(),
+                    CancellationToken::new(),
+                    &format!(r#"{{"question": "anything", "provider": "{provider}"}}"#),
+                )
+                .await;
+            assert!(!refused.success, "{provider}");
+            assert!(refused.output.contains("offline"), "{}", refused.output);
+        }
+        let unknown = tool
+            .research(
+                SecurityProfile::NetReadOnly,
+                home.path(),
+                CancellationToken::new(),
+                r#"{"question": "anything", "provider": "bogus"}"#,
+            )
+            .await;
+        assert!(unknown.output.contains("duckduckgo"), "{}", unknown.output);
     }
 }
