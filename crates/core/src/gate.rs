@@ -8,7 +8,6 @@ use cadre_protocol::{
     ApprovalMode, EventMsg, ExecStatus, FileChange, ReviewDecision, SecurityProfile,
 };
 use cadre_tools::{ActionGate, CommandAction, GateVerdict};
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
@@ -56,7 +55,6 @@ pub struct CoreGate {
     pub events: UnboundedSender<EventMsg>,
     pub approvals: Arc<PendingApprovals>,
     pub cancel: CancellationToken,
-    approved_for_session: Mutex<HashSet<String>>,
     decisions: Mutex<std::collections::HashMap<String, CommandRecord>>,
 }
 
@@ -81,18 +79,12 @@ impl CoreGate {
             events,
             approvals,
             cancel,
-            approved_for_session: Mutex::new(HashSet::new()),
             decisions: Mutex::new(Default::default()),
         }
     }
 
     fn needs_approval(&self, verdict: &PolicyVerdict, display: &str) -> bool {
-        if self
-            .approved_for_session
-            .lock()
-            .expect("approval set lock")
-            .contains(display)
-        {
+        if self.approvals.is_approved_for_session(display) {
             return false;
         }
         match self.approval {
@@ -195,10 +187,7 @@ impl ActionGate for CoreGate {
             match decision {
                 ReviewDecision::Approved => {}
                 ReviewDecision::ApprovedForSession => {
-                    self.approved_for_session
-                        .lock()
-                        .expect("approval set lock")
-                        .insert(action.display.clone());
+                    self.approvals.approve_for_session(&action.display);
                 }
                 ReviewDecision::Denied => {
                     let _ = self.durable(&record).await;
@@ -280,5 +269,82 @@ impl CommandPolicy for cadre_policy::Policy {
             rule: evaluation.rule,
             reason: evaluation.reason,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit_sink::NoAudit;
+
+    struct AskEverything;
+
+    impl CommandPolicy for AskEverything {
+        fn evaluate(&self, _argv: &[String]) -> PolicyVerdict {
+            PolicyVerdict {
+                decision: PolicyDecision::Ask,
+                rule: "test:ask".into(),
+                reason: "asks".into(),
+                unknown: false,
+            }
+        }
+    }
+
+    fn action() -> CommandAction {
+        CommandAction {
+            call_id: "call_1".into(),
+            argv: vec!["bash".into(), "-c".into(), "make deploy".into()],
+            display: "make deploy".into(),
+            cwd: std::env::temp_dir(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_approval_for_the_session_outlives_the_gate_of_one_answer() {
+        let approvals = Arc::new(PendingApprovals::default());
+        let (events, mut seen) = tokio::sync::mpsc::unbounded_channel();
+        let gate = |approvals: &Arc<PendingApprovals>| {
+            CoreGate::new(
+                SecurityProfile::WorkspaceWrite,
+                ApprovalMode::OnRequest,
+                true,
+                Arc::new(AskEverything),
+                Arc::new(NoAudit),
+                events.clone(),
+                approvals.clone(),
+                CancellationToken::new(),
+            )
+        };
+        // The first answer's gate asks; the person approves for the session.
+        let answering = approvals.clone();
+        let answer = tokio::spawn(async move {
+            while let Some(event) = seen.recv().await {
+                if let EventMsg::ApprovalRequest { request_id, .. } = event {
+                    answering.resolve(&request_id, ReviewDecision::ApprovedForSession);
+                    return seen;
+                }
+            }
+            panic!("no approval request");
+        });
+        assert_eq!(
+            gate(&approvals).before_command(&action()).await,
+            GateVerdict::Allow
+        );
+        let mut seen = answer.await.unwrap();
+        while seen.try_recv().is_ok() {}
+
+        // A later answer gets a new gate: the same command runs without asking again (were it
+        // to ask, nobody would answer and the guard below would end the wait).
+        let second = gate(&approvals);
+        let verdict = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            second.before_command(&action()),
+        )
+        .await
+        .expect("the gate asked again for a command approved for the session");
+        assert_eq!(verdict, GateVerdict::Allow);
+        let asked_again = std::iter::from_fn(|| seen.try_recv().ok())
+            .any(|e| matches!(e, EventMsg::ApprovalRequest { .. }));
+        assert!(!asked_again);
     }
 }
