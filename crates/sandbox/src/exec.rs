@@ -655,19 +655,27 @@ mod tests {
     use super::*;
     use crate::SandboxPolicy;
 
+    fn sandbox(profile: SecurityProfile, workspace: &Path) -> Sandbox {
+        Sandbox::new(SandboxPolicy::new(profile, workspace), None).unwrap()
+    }
+
     fn trusted() -> Sandbox {
-        Sandbox::new(
-            SandboxPolicy::new(SecurityProfile::Trusted, std::env::temp_dir()),
-            None,
-        )
-        .unwrap()
+        sandbox(SecurityProfile::Trusted, &std::env::temp_dir())
+    }
+
+    /// `bash -c script` in `cwd`, stopped after 20 s at the latest.
+    fn script_in(script: &str, cwd: &Path) -> CommandRequest {
+        CommandRequest {
+            argv: vec!["bash".into(), "-c".into(), script.into()],
+            cwd: cwd.to_path_buf(),
+            timeout: Some(Duration::from_secs(20)),
+        }
     }
 
     fn req(script: &str, timeout_ms: u64) -> CommandRequest {
         CommandRequest {
-            argv: vec!["bash".into(), "-c".into(), script.into()],
-            cwd: std::env::temp_dir(),
             timeout: Some(Duration::from_millis(timeout_ms)),
+            ..script_in(script, &std::env::temp_dir())
         }
     }
 
@@ -693,20 +701,11 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().unwrap();
-        let sandbox = Sandbox::new(
-            SandboxPolicy::new(SecurityProfile::Offline, dir.path()),
-            None,
-        )
-        .unwrap();
-        let request = CommandRequest {
-            argv: vec![
-                "bash".into(),
-                "-c".into(),
-                "echo x > \"$TMPDIR/f\" && printf %s \"$TMPDIR\"".into(),
-            ],
-            cwd: dir.path().to_path_buf(),
-            timeout: Some(Duration::from_secs(20)),
-        };
+        let sandbox = sandbox(SecurityProfile::Offline, dir.path());
+        let request = script_in(
+            "echo x > \"$TMPDIR/f\" && printf %s \"$TMPDIR\"",
+            dir.path(),
+        );
         let out = sandbox
             .run(request, CancellationToken::new(), None)
             .await
@@ -753,21 +752,13 @@ mod tests {
         let outside = dir.path().join("outside");
         std::fs::create_dir_all(ws.join(".git")).unwrap();
         std::fs::create_dir_all(&outside).unwrap();
-        let sandbox = Sandbox::new(
-            SandboxPolicy::new(SecurityProfile::WorkspaceWrite, &ws),
-            None,
-        )
-        .unwrap();
+        let sandbox = sandbox(SecurityProfile::WorkspaceWrite, &ws);
         let script = format!(
             "echo in > inside.txt; echo tmp > \"$TMPDIR/t\"; echo out > {}/x.txt; echo hook > .git/hook; chmod 777 {}",
             outside.display(),
             outside.display()
         );
-        let request = CommandRequest {
-            argv: vec!["bash".into(), "-c".into(), script],
-            cwd: ws.clone(),
-            timeout: Some(Duration::from_secs(20)),
-        };
+        let request = script_in(&script, &ws);
         let out = sandbox
             .run(request, CancellationToken::new(), None)
             .await
@@ -788,11 +779,7 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().unwrap();
-        let sandbox = Sandbox::new(
-            SandboxPolicy::new(SecurityProfile::NetReadOnly, dir.path()),
-            None,
-        )
-        .unwrap();
+        let sandbox = sandbox(SecurityProfile::NetReadOnly, dir.path());
         // Returning at all proves that this process was not replaced.
         let error = sandbox.exec_in_place(&["true".to_string()], dir.path());
         assert!(
@@ -807,20 +794,11 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().unwrap();
-        let sandbox = Sandbox::new(
-            SandboxPolicy::new(SecurityProfile::Offline, dir.path()),
-            None,
-        )
-        .unwrap();
-        let request = CommandRequest {
-            argv: vec![
-                "bash".into(),
-                "-c".into(),
-                "echo ran; echo x > written.txt; exec 3<>/dev/tcp/127.0.0.1/9".into(),
-            ],
-            cwd: dir.path().to_path_buf(),
-            timeout: Some(Duration::from_secs(20)),
-        };
+        let sandbox = sandbox(SecurityProfile::Offline, dir.path());
+        let request = script_in(
+            "echo ran; echo x > written.txt; exec 3<>/dev/tcp/127.0.0.1/9",
+            dir.path(),
+        );
         let out = sandbox
             .run(request, CancellationToken::new(), None)
             .await
