@@ -44,21 +44,30 @@ impl CliEnv {
     ) -> anyhow::Result<(Arc<dyn CommandPolicy>, Arc<dyn AuditSink>)> {
         let policy = cadre_policy::Policy::load(&config.cadre_home, &config.cwd)
             .context("cannot load the command policy")?;
-        let policy_files = policy.sources();
-        let audit: Arc<dyn AuditSink> = if config.audit.enabled == Some(false) {
-            Arc::new(NoAudit)
-        } else {
-            match AuditLog::open(audit_config(config), SessionIds::new(session_id, "main")) {
-                Ok(log) => Arc::new(AuditLogSink::new(log, policy_files)),
-                Err(err) => Arc::new(BrokenAudit {
-                    reason: format!(
-                        "the audit log in {} cannot be written: {err}",
-                        config.audit_dir().display()
-                    ),
-                }),
-            }
-        };
+        let audit = self.audit_sink(config, session_id, policy.sources());
         Ok((Arc::new(policy), audit))
+    }
+
+    /// The audit log under `config` (see [`CliEnv::gate_parts`] for what a log that cannot be
+    /// opened does); `policy_files` are recorded at each session's start.
+    pub fn audit_sink(
+        &self,
+        config: &Config,
+        session_id: &str,
+        policy_files: Vec<std::path::PathBuf>,
+    ) -> Arc<dyn AuditSink> {
+        if config.audit.enabled == Some(false) {
+            return Arc::new(NoAudit);
+        }
+        match AuditLog::open(audit_config(config), SessionIds::new(session_id, "main")) {
+            Ok(log) => Arc::new(AuditLogSink::new(log, policy_files)),
+            Err(err) => Arc::new(BrokenAudit {
+                reason: format!(
+                    "the audit log in {} cannot be written: {err}",
+                    config.audit_dir().display()
+                ),
+            }),
+        }
     }
 }
 

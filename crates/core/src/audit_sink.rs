@@ -42,42 +42,51 @@ pub struct SessionInfo {
     pub config_files: Vec<PathBuf>,
 }
 
+/// What the core records. The records that authorise an action return whether they were
+/// written; the rest are informational, and a sink that keeps no log ignores them.
 #[async_trait]
 pub trait AuditSink: Send + Sync {
     /// A sink whose records carry this session's ids; records the session's start.
     async fn start_session(&self, info: &SessionInfo) -> Arc<dyn AuditSink>;
-    async fn end_session(&self, status: &str, usage: TokenUsage);
     /// Recorded durably (written and flushed) before the command may start.
     async fn command_decided(&self, record: &CommandRecord) -> Result<(), String>;
-    async fn command_finished(
-        &self,
-        record: &CommandRecord,
-        status: ExecStatus,
-        exit_code: Option<i32>,
-        duration_ms: u64,
-        output: &str,
-    );
     /// Recorded durably before any file is written.
     async fn file_change(&self, call_id: &str, changes: &[FileChange]) -> Result<(), String>;
-    /// A network request cadre makes itself (the model provider, say).
-    async fn network_request(&self, _host: &str, _port: Option<u16>, _purpose: &str) {}
+    async fn end_session(&self, _status: &str, _usage: TokenUsage) {}
+    async fn command_finished(
+        &self,
+        _record: &CommandRecord,
+        _status: ExecStatus,
+        _exit_code: Option<i32>,
+        _duration_ms: u64,
+        _output: &str,
+    ) {
+    }
+    /// A network request cadre makes itself (the model provider, say). Only queued, so it may
+    /// be called from synchronous code (progress callbacks).
+    fn network_request(&self, _host: &str, _port: Option<u16>, _purpose: &str) {}
     /// A decision of the sandbox's network proxy about a command's request.
     async fn proxy_decision(&self, _decision: &cadre_sandbox::ProxyDecision) {}
     /// A sub-agent started or stopped (recorded by the agent that runs it).
-    async fn agent_started(&self, agent_id: &str, role: &str, profile: SecurityProfile);
-    async fn agent_stopped(&self, agent_id: &str, status: &str, usage: TokenUsage);
+    async fn agent_started(&self, _agent_id: &str, _role: &str, _profile: SecurityProfile) {}
+    async fn agent_stopped(&self, _agent_id: &str, _status: &str, _usage: TokenUsage) {}
 }
 
 /// Records a request cadre makes to a model provider at `base_url`.
-pub async fn record_model_request(audit: &dyn AuditSink, base_url: &str, purpose: &str) {
-    if let Ok(url) = url::Url::parse(base_url) {
-        audit
-            .network_request(
-                url.host_str().unwrap_or_default(),
-                url.port_or_known_default(),
-                purpose,
-            )
-            .await;
+pub fn record_model_request(audit: &dyn AuditSink, base_url: &str, purpose: &str) {
+    record_request(audit, base_url, purpose);
+}
+
+/// Records a request cadre makes to `url` (ignored unless it is a network URL).
+pub fn record_request(audit: &dyn AuditSink, url: &str, purpose: &str) {
+    if let Ok(url) = url::Url::parse(url)
+        && matches!(url.scheme(), "http" | "https")
+    {
+        audit.network_request(
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default(),
+            purpose,
+        );
     }
 }
 
@@ -89,24 +98,12 @@ impl AuditSink for NoAudit {
     async fn start_session(&self, _: &SessionInfo) -> Arc<dyn AuditSink> {
         Arc::new(NoAudit)
     }
-    async fn end_session(&self, _: &str, _: TokenUsage) {}
     async fn command_decided(&self, _: &CommandRecord) -> Result<(), String> {
         Ok(())
-    }
-    async fn command_finished(
-        &self,
-        _: &CommandRecord,
-        _: ExecStatus,
-        _: Option<i32>,
-        _: u64,
-        _: &str,
-    ) {
     }
     async fn file_change(&self, _: &str, _: &[FileChange]) -> Result<(), String> {
         Ok(())
     }
-    async fn agent_started(&self, _: &str, _: &str, _: SecurityProfile) {}
-    async fn agent_stopped(&self, _: &str, _: &str, _: TokenUsage) {}
 }
 
 /// An audit log that could not be opened: every durable record fails with the reason, so
@@ -122,24 +119,12 @@ impl AuditSink for BrokenAudit {
             reason: self.reason.clone(),
         })
     }
-    async fn end_session(&self, _: &str, _: TokenUsage) {}
     async fn command_decided(&self, _: &CommandRecord) -> Result<(), String> {
         Err(self.reason.clone())
-    }
-    async fn command_finished(
-        &self,
-        _: &CommandRecord,
-        _: ExecStatus,
-        _: Option<i32>,
-        _: u64,
-        _: &str,
-    ) {
     }
     async fn file_change(&self, _: &str, _: &[FileChange]) -> Result<(), String> {
         Err(self.reason.clone())
     }
-    async fn agent_started(&self, _: &str, _: &str, _: SecurityProfile) {}
-    async fn agent_stopped(&self, _: &str, _: &str, _: TokenUsage) {}
 }
 
 /// The real, tamper-evident log.
@@ -310,7 +295,7 @@ impl AuditSink for AuditLogSink {
             .map_err(|e| e.to_string())
     }
 
-    async fn network_request(&self, host: &str, port: Option<u16>, purpose: &str) {
+    fn network_request(&self, host: &str, port: Option<u16>, purpose: &str) {
         self.log
             .record(AuditEvent::Network(cadre_audit::NetworkAccess {
                 host: host.to_string(),

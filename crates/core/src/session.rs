@@ -513,8 +513,7 @@ impl Session {
             self.audit.as_ref(),
             &self.config.provider.base_url,
             "model request",
-        )
-        .await;
+        );
         let mut stream = self
             .client
             .stream(prompt)

@@ -112,8 +112,7 @@ pub async fn make_plan(
         options.parts.audit.as_ref(),
         &options.config.provider.base_url,
         "planning request",
-    )
-    .await;
+    );
     planner::request_plan(
         &client,
         &options.config.model,
@@ -443,8 +442,7 @@ pub async fn run(
                                             audit.as_ref(),
                                             &base_url,
                                             "judge request",
-                                        )
-                                        .await;
+                                        );
                                         let (score, usage) = merge::judge(
                                             &client,
                                             &model,

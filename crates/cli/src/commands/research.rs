@@ -290,10 +290,15 @@ pub fn run(args: ResearchArgs, env: &CliEnv) -> anyhow::Result<u8> {
         }
         None => (args, None),
     };
-    run_with(args, &config, journal)
+    run_with(args, env, &config, journal)
 }
 
-fn run_with(args: ResearchArgs, config: &Config, resumed: Option<Journal>) -> anyhow::Result<u8> {
+fn run_with(
+    args: ResearchArgs,
+    env: &CliEnv,
+    config: &Config,
+    resumed: Option<Journal>,
+) -> anyhow::Result<u8> {
     let question = args
         .question
         .clone()
@@ -486,11 +491,9 @@ fn run_with(args: ResearchArgs, config: &Config, resumed: Option<Journal>) -> an
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let audit = open_research_audit(config, &run_id);
+    let audit = env.audit_sink(config, &run_id, Vec::new());
     let sink: cadre_research::ProgressSink = Arc::new(move |event| {
-        if let (Some(log), Progress::Fetched { url, outcome }) = (&audit, event) {
-            audit_fetch(log, url, outcome);
-        }
+        audit_fetches(&*audit, event);
         show(event)
     });
     let options = DeepOptions {
@@ -651,28 +654,8 @@ pub fn agent_tool(
     config: &cadre_core::Config,
     audit: Arc<dyn cadre_core::audit_sink::AuditSink>,
 ) -> std::sync::Arc<dyn cadre_tools::Tool> {
-    // The tool's fetches are cadre's own network requests: into the audit log with them.
-    let progress: cadre_research::ProgressSink = Arc::new(move |event| {
-        let Progress::Fetched { url, outcome } = event else {
-            return;
-        };
-        let Ok(parsed) = cadre_research::url::Url::parse(url) else {
-            return;
-        };
-        let (Some(host), Ok(runtime)) = (
-            parsed.host_str().map(str::to_string),
-            tokio::runtime::Handle::try_current(),
-        ) else {
-            return;
-        };
-        let audit = audit.clone();
-        let port = parsed.port_or_known_default();
-        let purpose = match outcome {
-            Ok(()) => "research fetch".to_string(),
-            Err(reason) => format!("research fetch: {reason}"),
-        };
-        runtime.spawn(async move { audit.network_request(&host, port, &purpose).await });
-    });
+    let progress: cadre_research::ProgressSink =
+        Arc::new(move |event| audit_fetches(&*audit, event));
     let model = cadre_model::ModelClient::new(config.provider.clone())
         .ok()
         .map(|client| (client, config.model.clone()));
@@ -688,43 +671,16 @@ pub fn agent_tool(
     })
 }
 
-/// The audit log for a research run's own network requests (the fetches cadre makes itself).
-/// Research refuses nothing on the log's account, so a log that cannot be opened only warns.
-fn open_research_audit(config: &cadre_core::Config, run_id: &str) -> Option<cadre_audit::AuditLog> {
-    if config.audit.enabled == Some(false) {
-        return None;
-    }
-    let ids = cadre_audit::SessionIds::new(run_id, "research");
-    match cadre_audit::AuditLog::open(crate::cli_env::audit_config(config), ids) {
-        Ok(log) => Some(log),
-        Err(err) => {
-            eprintln!("warning: research fetches are not audited: {err}");
-            None
-        }
-    }
-}
-
-fn audit_fetch(log: &cadre_audit::AuditLog, url: &str, outcome: &Result<(), String>) {
-    let Ok(parsed) = cadre_research::url::Url::parse(url) else {
+/// Records the pages a research run fetched: cadre's own network requests. A page robots.txt
+/// ruled out was never requested and is not recorded.
+fn audit_fetches(audit: &dyn cadre_core::audit_sink::AuditSink, event: &Progress) {
+    let Progress::Fetched { url, outcome } = event else {
         return;
     };
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return;
-    }
-    log.record(cadre_audit::AuditEvent::Network(
-        cadre_audit::NetworkAccess {
-            host: parsed.host_str().unwrap_or_default().to_string(),
-            port: parsed.port_or_known_default(),
-            origin: cadre_audit::NetworkOrigin::Cadre,
-            decision: match outcome {
-                Ok(()) => cadre_audit::Decision::Allow,
-                Err(reason) if reason.contains("robots") => cadre_audit::Decision::Deny,
-                Err(_) => cadre_audit::Decision::Allow,
-            },
-            reason: Some(match outcome {
-                Ok(()) => "research fetch".to_string(),
-                Err(reason) => format!("research fetch: {reason}"),
-            }),
-        },
-    ));
+    let purpose = match outcome {
+        Ok(()) => "research fetch".to_string(),
+        Err(reason) if reason.contains("robots") => return,
+        Err(reason) => format!("research fetch: {reason}"),
+    };
+    cadre_core::audit_sink::record_request(audit, url, &purpose);
 }
