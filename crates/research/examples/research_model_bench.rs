@@ -6,7 +6,7 @@
 #![allow(clippy::print_stdout)]
 
 use cadre_model::{ModelClient, ProviderConfig, WireApi};
-use cadre_research::journal::{Journal, RunMeta, RunStatus};
+use cadre_research::journal::{Journal, RunMeta};
 use cadre_research::synth::{SynthesisPassage, SynthesisSource};
 use cadre_research::{
     Budgets, DeepOptions, Engine, FetchConfig, Fetcher, Ledger, ModelSetup, ModelSynthesizer,
@@ -174,19 +174,11 @@ async fn main() {
     let web = FixtureWeb::start_without_delays();
     let server = ModelServer::with_handler(handler("S1"));
     let root = tempfile::tempdir().expect("tempdir");
-    let meta = RunMeta {
-        id: "bench".into(),
-        question: "How does ownership work in Rust?".into(),
-        created_at: String::new(),
-        updated_at: String::new(),
-        status: RunStatus::Running,
-        tokens: 0,
-        cost_usd: None,
-        pages: 0,
-        model_calls: 0,
-        resumes: 0,
-        settings: serde_json::Value::Null,
-    };
+    let meta = RunMeta::starting(
+        "bench".into(),
+        "How does ownership work in Rust?".into(),
+        serde_json::Value::Null,
+    );
     let journal = Arc::new(Journal::create(root.path(), &meta).expect("journal"));
     let original = deep_run(&web, &server, journal).await;
     let (requests, fetches) = (server.requests().len(), web.fetch_log().len());

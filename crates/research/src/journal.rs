@@ -107,6 +107,26 @@ pub struct RunMeta {
     pub settings: serde_json::Value,
 }
 
+impl RunMeta {
+    /// A run that starts now, with nothing spent yet.
+    pub fn starting(id: String, question: String, settings: serde_json::Value) -> RunMeta {
+        let now = chrono::Utc::now().to_rfc3339();
+        RunMeta {
+            id,
+            question,
+            created_at: now.clone(),
+            updated_at: now,
+            status: RunStatus::Running,
+            tokens: 0,
+            cost_usd: None,
+            pages: 0,
+            model_calls: 0,
+            resumes: 0,
+            settings,
+        }
+    }
+}
+
 /// An open journal: appends new entries and answers replayed ones.
 pub struct Journal {
     dir: PathBuf,
@@ -321,17 +341,9 @@ mod tests {
 
     fn run_meta(id: &str) -> RunMeta {
         RunMeta {
-            id: id.into(),
-            question: "q".into(),
             created_at: format!("2025-01-01T00:00:0{}Z", id.len()),
             updated_at: String::new(),
-            status: RunStatus::Running,
-            tokens: 0,
-            cost_usd: None,
-            pages: 0,
-            model_calls: 0,
-            resumes: 0,
-            settings: serde_json::Value::Null,
+            ..RunMeta::starting(id.into(), "q".into(), serde_json::Value::Null)
         }
     }
 

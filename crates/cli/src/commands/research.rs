@@ -458,20 +458,11 @@ fn run_with(
     let journal = match resumed {
         Some(journal) => journal,
         None => {
-            let now = chrono::Utc::now().to_rfc3339();
-            let meta = RunMeta {
-                id: cadre_research::new_run_id(),
-                question: question.clone(),
-                created_at: now.clone(),
-                updated_at: now,
-                status: RunStatus::Running,
-                tokens: 0,
-                cost_usd: None,
-                pages: 0,
-                model_calls: 0,
-                resumes: 0,
-                settings: serde_json::to_value(own_arguments())?,
-            };
+            let meta = RunMeta::starting(
+                cadre_research::new_run_id(),
+                question.clone(),
+                serde_json::to_value(own_arguments())?,
+            );
             let journal = Journal::create(&runs_dir(config), &meta)?;
             eprintln!(
                 "research run {} (journal {})",
