@@ -1,12 +1,18 @@
 //! The configuration tree and its loading: `$CADRE_HOME/config.toml`, then the project's
-//! `.cadre/config.toml`, then `CADRE_*` environment variables, then `-c key=value` overrides,
-//! then flags. Each layer is checked as it is applied, so an error names the file (or variable,
-//! or override) it came from.
+//! `.cadre/config.toml` (only once the user has trusted its content, see [`cadre_trust`]), then
+//! `CADRE_*` environment variables, then `-c key=value` overrides, then flags. Each layer is
+//! checked as it is applied, so an error names the file (or variable, or override) it came from.
+//!
+//! Even a trusted project file cannot move credentials: it may not set or change the
+//! `base_url`, `env_key` or `http_headers` of a provider the user's configuration (or cadre
+//! itself) defines, nor define a provider that reads an environment variable the user's
+//! configuration does not send to that same server, nor pass secret variables on to commands.
 
 use cadre_model::ProviderConfig;
 pub use cadre_protocol::ModelPrice;
 use cadre_protocol::{ApprovalMode, SecurityProfile};
 use cadre_sandbox::{EnvInherit, EnvPolicy, SandboxPolicy};
+use cadre_trust::{CheckedProject, ProjectFileKind, ProjectFiles, TrustError, TrustStore};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -110,6 +116,16 @@ pub enum ConfigError {
     UnknownProvider { id: String, known: String },
     #[error("cannot find the home directory; set CADRE_HOME")]
     NoHome,
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    #[error(
+        "{file} sets `{key}`, but a project file cannot {why}; set it in your own config.toml ($CADRE_HOME/config.toml) instead, or remove it from the project file"
+    )]
+    ProjectMovesCredentials {
+        file: PathBuf,
+        key: String,
+        why: &'static str,
+    },
 }
 
 /// What the caller knows before loading: where to look and what the command line says.
@@ -117,8 +133,10 @@ pub enum ConfigError {
 pub struct LoadOptions {
     /// `$CADRE_HOME`; `None` means the environment variable, else `~/.cadre`.
     pub cadre_home: Option<PathBuf>,
-    /// The working directory (the project's `.cadre/config.toml` is searched from here up).
+    /// The working directory (the project's files are searched from here up).
     pub cwd: Option<PathBuf>,
+    /// `$HOME`, above which no project file is searched; `None` means the user's home.
+    pub user_home: Option<PathBuf>,
     /// `-c key=value` overrides, in order.
     pub overrides: Vec<String>,
     /// Values from dedicated flags (`--model`, `--profile`...), applied last.
@@ -147,6 +165,8 @@ pub struct Config {
     pub sources: Vec<PathBuf>,
     /// The merged TOML, for `cadre doctor`.
     pub merged: ConfigToml,
+    /// The project's files that change what cadre may do, each trusted or not.
+    pub project: CheckedProject,
 }
 
 pub const DEFAULT_MODEL: &str = "gpt-5";
@@ -168,13 +188,6 @@ pub fn default_cadre_home() -> Result<PathBuf, ConfigError> {
         .ok_or(ConfigError::NoHome)
 }
 
-/// The project's `.cadre/config.toml`, searched from `cwd` upwards.
-pub fn find_project_dir(cwd: &Path, cadre_home: &Path) -> Option<PathBuf> {
-    cwd.ancestors()
-        .map(|dir| dir.join(".cadre"))
-        .find(|candidate| candidate.is_dir() && candidate != cadre_home)
-}
-
 impl Config {
     pub fn load(options: LoadOptions) -> Result<Config, ConfigError> {
         let cadre_home = match options.cadre_home {
@@ -188,26 +201,33 @@ impl Config {
                 source,
             })?,
         };
+        let user_home = options.user_home.or_else(std::env::home_dir);
+        let project = ProjectFiles::discover(&cwd, &cadre_home, user_home.as_deref())?
+            .check(&TrustStore::in_cadre_home(&cadre_home).load()?);
         let mut merged = toml::Table::new();
         let mut sources = Vec::new();
 
-        let mut files = vec![cadre_home.join("config.toml")];
-        if let Some(project) = find_project_dir(&cwd, &cadre_home) {
-            files.push(project.join("config.toml"));
-        }
-        for path in files {
-            if !path.is_file() {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-                path: path.clone(),
+        let user_file = cadre_home.join("config.toml");
+        if user_file.is_file() {
+            let text = std::fs::read_to_string(&user_file).map_err(|source| ConfigError::Read {
+                path: user_file.clone(),
                 source,
             })?;
-            let origin = path.display().to_string();
+            let origin = user_file.display().to_string();
             let layer = parse_layer(&text, &origin)?;
             check_layer(&merged, &layer, &origin)?;
             merge(&mut merged, layer);
-            sources.push(path);
+            sources.push(user_file);
+        }
+        if let Some(file) = project.trusted(ProjectFileKind::Config).next()
+            && let Some(text) = file.trusted_text()
+        {
+            let origin = file.path.display().to_string();
+            let layer = parse_layer(text, &origin)?;
+            check_project_layer(&merged, &layer, &file.path)?;
+            check_layer(&merged, &layer, &origin)?;
+            merge(&mut merged, layer);
+            sources.push(file.path.clone());
         }
 
         let mut env_layer = toml::Table::new();
@@ -240,7 +260,7 @@ impl Config {
                     origin: "the merged configuration".into(),
                     message: e.message().to_string(),
                 })?;
-        Self::resolve(merged, cadre_home, cwd, sources)
+        Self::resolve(merged, cadre_home, cwd, sources, project)
     }
 
     fn resolve(
@@ -248,6 +268,7 @@ impl Config {
         cadre_home: PathBuf,
         cwd: PathBuf,
         sources: Vec<PathBuf>,
+        project: CheckedProject,
     ) -> Result<Config, ConfigError> {
         let provider_id = merged
             .model_provider
@@ -290,7 +311,14 @@ impl Config {
             cwd,
             sources,
             merged,
+            project,
         })
+    }
+
+    /// The project's trusted `.cadre/policy.toml`: its path and the text that was trusted.
+    pub fn project_policy(&self) -> Option<(&Path, &str)> {
+        let file = self.project.trusted(ProjectFileKind::Policy).next()?;
+        Some((file.path.as_path(), file.trusted_text()?))
     }
 
     /// The sandbox policy for commands run from `cwd` under this configuration.
@@ -364,6 +392,81 @@ fn mask_secrets(value: &mut toml::Value, key: &str) {
         }
         _ => {}
     }
+}
+
+/// Holds a trusted project layer to what no project file may do: move the user's credentials
+/// somewhere else, or hand secrets to commands. `user` is the user's own layer.
+fn check_project_layer(
+    user: &toml::Table,
+    project: &toml::Table,
+    file: &Path,
+) -> Result<(), ConfigError> {
+    let refuse = |key: String, why: &'static str| ConfigError::ProjectMovesCredentials {
+        file: file.to_path_buf(),
+        key,
+        why,
+    };
+    let user_providers = user.get("model_providers").and_then(|v| v.as_table());
+    // A variable the user's configuration names, with the server the user sends it to.
+    let user_keys: Vec<(&str, Option<&str>)> = user_providers
+        .into_iter()
+        .flat_map(|providers| providers.values())
+        .filter_map(|provider| {
+            let env_key = provider.get("env_key")?.as_str()?;
+            Some((env_key, provider.get("base_url").and_then(|v| v.as_str())))
+        })
+        .collect();
+    let project_providers = project.get("model_providers").and_then(|v| v.as_table());
+    for (id, provider) in project_providers.into_iter().flatten() {
+        let Some(provider) = provider.as_table() else {
+            continue;
+        };
+        let users_own = user_providers.and_then(|providers| providers.get(id));
+        let builtin =
+            ProviderConfig::builtin(id).and_then(|builtin| toml::Value::try_from(builtin).ok());
+        let defined = users_own.or(builtin.as_ref());
+        match defined {
+            Some(defined) => {
+                for key in ["base_url", "env_key", "http_headers"] {
+                    if let Some(value) = provider.get(key)
+                        && defined.get(key) != Some(value)
+                    {
+                        return Err(refuse(
+                            format!("model_providers.{id}.{key}"),
+                            "change where the credentials of a provider you defined go",
+                        ));
+                    }
+                }
+            }
+            None => {
+                // A provider of the project's own may read a key only where the user already
+                // sends that very key: to the same server.
+                let base_url = provider.get("base_url").and_then(|v| v.as_str());
+                if let Some(env_key) = provider.get("env_key").and_then(|v| v.as_str())
+                    && !user_keys.contains(&(env_key, base_url))
+                {
+                    return Err(refuse(
+                        format!("model_providers.{id}.env_key"),
+                        "read an environment variable that your own configuration does not send to that server",
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(env) = project
+        .get("shell_environment_policy")
+        .and_then(|v| v.as_table())
+    {
+        for key in ["keep_secrets", "include_only"] {
+            if env.contains_key(key) {
+                return Err(refuse(
+                    format!("shell_environment_policy.{key}"),
+                    "pass secret environment variables on to commands",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Parses one file. Problems the file shows on its own (syntax, unknown keys, wrong types) are
@@ -480,6 +583,7 @@ mod tests {
         Config::load(LoadOptions {
             cadre_home: Some(home.to_path_buf()),
             cwd: Some(cwd.to_path_buf()),
+            user_home: None,
             overrides: overrides.iter().map(|s| s.to_string()).collect(),
             flags: ConfigToml::default(),
         })
@@ -502,6 +606,7 @@ mod tests {
             "model = \"project-model\"\n",
         )
         .unwrap();
+        trust(&home, &project);
 
         let config = load_in(&home, &project, &[]).unwrap();
         assert_eq!(config.model, "project-model");
@@ -521,6 +626,7 @@ mod tests {
         let config = Config::load(LoadOptions {
             cadre_home: Some(home.clone()),
             cwd: Some(project.clone()),
+            user_home: None,
             overrides: vec!["model=override".into()],
             flags: ConfigToml {
                 model: Some("flag".into()),
@@ -529,6 +635,89 @@ mod tests {
         })
         .unwrap();
         assert_eq!(config.model, "flag");
+    }
+
+    /// Trusts the current content of the project files around `project`.
+    fn trust(cadre_home: &Path, project: &Path) {
+        let files = ProjectFiles::discover(project, cadre_home, None).unwrap();
+        TrustStore::in_cadre_home(cadre_home).trust(&files).unwrap();
+    }
+
+    /// A cadre home with a provider of the user's, and a repository beside it.
+    fn user_and_repository(project_config: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join(".cadre")).unwrap();
+        std::fs::write(
+            home.join("config.toml"),
+            "model_provider = \"mine\"\n[model_providers.mine]\nname = \"Mine\"\nbase_url = \"http://127.0.0.1:9/v1\"\nenv_key = \"MINE_API_KEY\"\n",
+        )
+        .unwrap();
+        std::fs::write(repo.join(".cadre/config.toml"), project_config).unwrap();
+        (dir, home, repo)
+    }
+
+    #[test]
+    fn an_untrusted_project_file_is_ignored_and_a_changed_one_too() {
+        let (_dir, home, repo) =
+            user_and_repository("profile = \"trusted\"\napproval_policy = \"never\"\n");
+        let config = load_in(&home, &repo, &[]).unwrap();
+        assert_eq!(config.profile, SecurityProfile::Offline);
+        assert_eq!(config.project.ignored().count(), 1);
+        assert_eq!(config.sources, vec![home.join("config.toml")]);
+
+        trust(&home, &repo);
+        let config = load_in(&home, &repo, &[]).unwrap();
+        assert_eq!(config.profile, SecurityProfile::Trusted);
+        assert_eq!(config.approval, ApprovalMode::Never);
+
+        std::fs::write(
+            repo.join(".cadre/config.toml"),
+            "profile = \"trusted\"\napproval_policy = \"never\"\nmodel = \"x\"\n",
+        )
+        .unwrap();
+        let config = load_in(&home, &repo, &[]).unwrap();
+        assert_eq!(config.profile, SecurityProfile::Offline);
+        assert_eq!(
+            config.project.ignored().next().unwrap().state,
+            cadre_trust::TrustState::Changed
+        );
+    }
+
+    #[test]
+    fn even_a_trusted_project_file_cannot_move_credentials() {
+        let refused = [
+            "[model_providers.mine]\nbase_url = \"http://127.0.0.1:8/v1\"\n",
+            "[model_providers.mine]\nenv_key = \"OTHER_KEY\"\n",
+            "[model_providers.mine]\nhttp_headers = { X-Key = \"a\" }\n",
+            "[model_providers.openai]\nname = \"x\"\nbase_url = \"http://127.0.0.1:8/v1\"\n",
+            "[model_providers.new]\nname = \"x\"\nbase_url = \"http://127.0.0.1:8/v1\"\nenv_key = \"OPENAI_API_KEY\"\n",
+            "[model_providers.new]\nname = \"x\"\nbase_url = \"http://127.0.0.1:8/v1\"\nenv_key = \"MINE_API_KEY\"\n",
+            "[shell_environment_policy]\nkeep_secrets = true\n",
+        ];
+        for text in refused {
+            let (_dir, home, repo) = user_and_repository(text);
+            trust(&home, &repo);
+            let err = load_in(&home, &repo, &[]).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::ProjectMovesCredentials { .. }),
+                "{text}: {err}"
+            );
+            assert!(err.to_string().contains("config.toml"), "{err}");
+        }
+        let allowed = [
+            "model_provider = \"local\"\n[model_providers.local]\nname = \"x\"\nbase_url = \"http://127.0.0.1:8/v1\"\n",
+            "[model_providers.new]\nname = \"x\"\nbase_url = \"http://127.0.0.1:9/v1\"\nenv_key = \"MINE_API_KEY\"\n",
+            "[model_providers.mine]\nrequest_max_retries = 1\nbase_url = \"http://127.0.0.1:9/v1\"\n",
+        ];
+        for text in allowed {
+            let (_dir, home, repo) = user_and_repository(text);
+            trust(&home, &repo);
+            load_in(&home, &repo, &[]).unwrap_or_else(|e| panic!("{text}: {e}"));
+        }
     }
 
     #[test]

@@ -17,8 +17,9 @@
 //!
 //! # Rule files
 //!
-//! cadre reads `$CADRE_HOME/policy.toml` (by default `~/.cadre/policy.toml`) and the first
-//! `.cadre/policy.toml` found walking up from the working directory. Project rules take
+//! cadre reads `$CADRE_HOME/policy.toml` (by default `~/.cadre/policy.toml`) and the project's
+//! `.cadre/policy.toml`, which the caller finds and hands over only once the user has trusted
+//! its content (`cadre_trust`); this crate reads no project directory itself. Project rules take
 //! precedence over user rules, which take precedence over the built-in ones; within a file the
 //! first matching rule wins; a matching `forbid` rule from any source always wins, so no file can
 //! lift a built-in `forbid`.

@@ -105,9 +105,13 @@ impl Policy {
         }
     }
 
-    /// Built-in rules plus `<cadre_home>/policy.toml` and the first `.cadre/policy.toml` found
-    /// walking up from `cwd`, when they exist.
-    pub fn load(cadre_home: &Path, cwd: &Path) -> Result<Policy, PolicyError> {
+    /// Built-in rules plus `<cadre_home>/policy.toml`, when it exists, and the project's rules:
+    /// the path and text of a `.cadre/policy.toml` that the user trusted (read once by the
+    /// caller, so the rules applied are the very text that was trusted).
+    pub fn load(
+        cadre_home: &Path,
+        project_rules: Option<(&Path, &str)>,
+    ) -> Result<Policy, PolicyError> {
         let mut policy = Policy::builtin();
         let user_file = cadre_home.join(POLICY_FILE_NAME);
         if user_file.is_file() {
@@ -115,10 +119,9 @@ impl Policy {
             tracing::debug!(path = %user_file.display(), rules = rules.len(), "loaded user policy");
             policy.push_layer(RuleSource::User, rules, user_file.clone());
         }
-        if let Some(project_file) = find_project_file(cwd, &user_file) {
-            let rules = load_rule_file(&project_file, "project")?;
-            tracing::debug!(path = %project_file.display(), rules = rules.len(), "loaded project policy");
-            policy.push_layer(RuleSource::Project, rules, project_file);
+        if let Some((path, text)) = project_rules {
+            policy = policy.with_rules_from_str(RuleSource::Project, text, path)?;
+            tracing::debug!(path = %path.display(), "loaded project policy");
         }
         Ok(policy)
     }
@@ -343,14 +346,4 @@ fn unparseable(err: &shell::ParseError) -> Evaluation {
 /// Bash opens a socket for redirections to these paths.
 fn is_network_path(target: &str) -> bool {
     target.starts_with("/dev/tcp/") || target.starts_with("/dev/udp/")
-}
-
-/// The first `.cadre/policy.toml` in `cwd` or its ancestors, skipping the user's own file (the
-/// cadre home is often `~/.cadre`, an ancestor of most projects).
-fn find_project_file(cwd: &Path, user_file: &Path) -> Option<PathBuf> {
-    let user_file = user_file.canonicalize().ok();
-    cwd.ancestors()
-        .map(|dir| dir.join(".cadre").join(POLICY_FILE_NAME))
-        .filter(|candidate| candidate.is_file())
-        .find(|candidate| candidate.canonicalize().ok() != user_file || user_file.is_none())
 }

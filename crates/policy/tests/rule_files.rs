@@ -8,17 +8,15 @@ struct Layout {
     _root: tempfile::TempDir,
     home: PathBuf,
     project: PathBuf,
-    cwd: PathBuf,
 }
 
-/// A cadre home and a project whose working directory is two levels below the `.cadre` folder.
+/// A cadre home and a project with a `.cadre` folder.
 fn layout(user_rules: Option<&str>, project_rules: Option<&str>) -> Layout {
     let root = tempfile::tempdir().unwrap();
     let home = root.path().join("home/.cadre");
     let project = root.path().join("work/project");
-    let cwd = project.join("crates/deep");
     fs::create_dir_all(&home).unwrap();
-    fs::create_dir_all(&cwd).unwrap();
+    fs::create_dir_all(&project).unwrap();
     if let Some(rules) = user_rules {
         fs::write(home.join("policy.toml"), rules).unwrap();
     }
@@ -30,17 +28,33 @@ fn layout(user_rules: Option<&str>, project_rules: Option<&str>) -> Layout {
         _root: root,
         home,
         project,
-        cwd,
     }
 }
 
+/// The project's rules as the caller hands them over: the trusted file's path and text.
+fn project_rules(layout: &Layout) -> Option<(PathBuf, String)> {
+    let path = layout.project.join(".cadre/policy.toml");
+    let text = fs::read_to_string(&path).ok()?;
+    Some((path, text))
+}
+
+fn load_layout(layout: &Layout) -> Result<Policy, PolicyError> {
+    let project = project_rules(layout);
+    Policy::load(
+        &layout.home,
+        project
+            .as_ref()
+            .map(|(path, text)| (path.as_path(), text.as_str())),
+    )
+}
+
 fn load(layout: &Layout) -> Policy {
-    Policy::load(&layout.home, &layout.cwd).unwrap()
+    load_layout(layout).unwrap()
 }
 
 fn invalid(text: &str) -> (PathBuf, Option<usize>, Option<String>, String, String) {
     let layout = layout(None, Some(text));
-    match Policy::load(&layout.home, &layout.cwd) {
+    match load_layout(&layout) {
         Err(err @ PolicyError::Invalid { .. }) => {
             let display = err.to_string();
             let PolicyError::Invalid {
@@ -242,23 +256,6 @@ fn redirect_and_download_conditions() {
 }
 
 #[test]
-fn the_cadre_home_is_not_mistaken_for_a_project_file() {
-    let root = tempfile::tempdir().unwrap();
-    let home = root.path().join(".cadre");
-    fs::create_dir_all(&home).unwrap();
-    fs::write(
-        home.join("policy.toml"),
-        "[[rule]]\ndecision = \"allow\"\ncommand = [\"npm\"]\n",
-    )
-    .unwrap();
-    let cwd = root.path().join("src/app");
-    fs::create_dir_all(&cwd).unwrap();
-    let policy = Policy::load(&home, &cwd).unwrap();
-    assert_eq!(policy.sources(), [home.join("policy.toml")]);
-    assert_eq!(policy.check_script("npm ci").rule, "user:rule-1");
-}
-
-#[test]
 fn unknown_keys_are_rejected_with_file_and_key() {
     let (path, line, key, message, display) =
         invalid("[[rule]]\ndecision = \"allow\"\ncommand = [\"ls\"]\nreasn = \"typo\"\n");
@@ -306,7 +303,7 @@ fn unreadable_files_are_reported() {
     let layout = layout(None, None);
     // Not UTF-8, so it cannot be read as text.
     fs::write(layout.home.join("policy.toml"), [0xff, 0xfe, 0x00]).unwrap();
-    let err = Policy::load(&layout.home, &layout.cwd).expect_err("should fail");
+    let err = load_layout(&layout).expect_err("should fail");
     assert!(matches!(err, PolicyError::Read { .. }), "{err}");
     assert!(err.to_string().contains("policy.toml"), "{err}");
 }

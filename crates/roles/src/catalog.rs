@@ -2,6 +2,7 @@
 
 use crate::builtin::BUILTIN_ROLE_FILES;
 use crate::{RoleDefinition, RoleFormat, RoleLoadProblem, RoleSource, parse_role_file};
+use cadre_trust::{CheckedProject, ProjectFileKind, RoleDir as TrustRoleDir};
 use std::path::{Path, PathBuf};
 
 /// Every role known to a run, in a stable order (built-in roles first, then roles from files in
@@ -64,16 +65,20 @@ impl RoleDir {
 
 impl RoleCatalog {
     /// Built-in roles, then user roles from `$CADRE_HOME/agents/*.md`, Codex role files, Claude
-    /// Code and Gemini CLI files (user-level then project-level, project wins on a name clash),
-    /// found walking up from `cwd`. A broken file becomes a problem; the rest still load.
+    /// Code and Gemini CLI files, then the project's trusted role files (a project role wins a
+    /// name clash). A broken file becomes a problem; the rest still load.
     ///
     /// Codex's directory is `$CODEX_HOME`, else `~/.codex`.
-    pub fn load(cwd: &Path, cadre_home: &Path, user_home: Option<&Path>) -> RoleCatalog {
+    pub fn load(
+        cadre_home: &Path,
+        user_home: Option<&Path>,
+        project: &CheckedProject,
+    ) -> RoleCatalog {
         let codex_home = std::env::var_os("CODEX_HOME")
             .filter(|home| !home.is_empty())
             .map(PathBuf::from)
             .or_else(|| user_home.map(|home| home.join(".codex")));
-        RoleCatalog::load_with_codex_home(cwd, cadre_home, user_home, codex_home.as_deref())
+        RoleCatalog::load_with_codex_home(cadre_home, user_home, codex_home.as_deref(), project)
     }
 
     /// As [`RoleCatalog::load`], with Codex's directory given rather than read from the
@@ -81,13 +86,13 @@ impl RoleCatalog {
     ///
     /// User level, in order (a later file wins a name clash): `<codex_home>/agents/*.toml`,
     /// `~/.claude/agents/*.md`, `~/.gemini/agents/*.md`, `<cadre_home>/agents/*.md`. Project
-    /// level, each the nearest such directory from `cwd` upwards: `.claude/agents`,
-    /// `.gemini/agents`, `.cadre/agents`. Files load in name order.
+    /// level: the trusted role files of `project` (Claude Code, Gemini CLI, then cadre), which
+    /// [`cadre_trust`] found and checked. Files load in name order.
     pub fn load_with_codex_home(
-        cwd: &Path,
         cadre_home: &Path,
         user_home: Option<&Path>,
         codex_home: Option<&Path>,
+        project: &CheckedProject,
     ) -> RoleCatalog {
         let mut builder = Builder::from_builtin();
         let mut user_dirs = Vec::new();
@@ -113,24 +118,20 @@ impl RoleCatalog {
             RoleFormat::Cadre,
         ));
 
-        let project_dirs: Vec<RoleDir> = [
-            (".claude", RoleFormat::ClaudeCode),
-            (".gemini", RoleFormat::GeminiCli),
-            (".cadre", RoleFormat::Cadre),
-        ]
-        .into_iter()
-        .filter_map(|(hidden_dir, format)| {
-            let dir = nearest_agents_dir(cwd, hidden_dir)?;
-            let is_user_dir = user_dirs.iter().any(|user| same_dir(&user.dir, &dir));
-            (!is_user_dir).then(|| RoleDir::markdown(dir, format))
-        })
-        .collect();
-
         for dir in &user_dirs {
             builder.load_dir(dir, Level::User);
         }
-        for dir in &project_dirs {
-            builder.load_dir(dir, Level::Project);
+        for role_dir in TrustRoleDir::ALL {
+            let format = match role_dir {
+                TrustRoleDir::ClaudeCode => RoleFormat::ClaudeCode,
+                TrustRoleDir::GeminiCli => RoleFormat::GeminiCli,
+                TrustRoleDir::Cadre => RoleFormat::Cadre,
+            };
+            for file in project.trusted(ProjectFileKind::Role(role_dir)) {
+                if let Some(text) = file.trusted_text() {
+                    builder.load_text(&file.path, text, format, Level::Project);
+                }
+            }
         }
         builder.finish()
     }
@@ -277,13 +278,17 @@ impl Builder {
                 return;
             }
         };
+        self.load_text(path, &text, format, level);
+    }
+
+    fn load_text(&mut self, path: &Path, text: &str, format: RoleFormat, level: Level) {
         let is_readme = path
             .file_stem()
             .is_some_and(|stem| stem.eq_ignore_ascii_case("readme"));
         if is_readme && !text.trim_start_matches('\u{feff}').starts_with("---") {
             return;
         }
-        match parse_role_file(path, &text, format) {
+        match parse_role_file(path, text, format) {
             Ok((role, notices)) => {
                 self.problems.extend(notices);
                 self.add(role, level);
@@ -325,19 +330,5 @@ impl Builder {
             roles: self.roles.into_iter().map(|(role, _)| role).collect(),
             problems: self.problems,
         }
-    }
-}
-
-/// `<ancestor>/<hidden_dir>/agents` for the nearest ancestor of `cwd` that has one.
-fn nearest_agents_dir(cwd: &Path, hidden_dir: &str) -> Option<PathBuf> {
-    cwd.ancestors()
-        .map(|dir| dir.join(hidden_dir).join("agents"))
-        .find(|candidate| candidate.is_dir())
-}
-
-fn same_dir(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
     }
 }

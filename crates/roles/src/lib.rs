@@ -15,7 +15,7 @@
 //! | user | Claude Code | `~/.claude/agents/*.md` |
 //! | user | Gemini CLI | `~/.gemini/agents/*.md` |
 //! | user | cadre | `$CADRE_HOME/agents/*.md` |
-//! | project | Claude Code, Gemini CLI, cadre | the nearest `.claude/agents`, `.gemini/agents`, `.cadre/agents` from the working directory up |
+//! | project | Claude Code, Gemini CLI, cadre | the nearest `.claude/agents`, `.gemini/agents`, `.cadre/agents` from the working directory up to the repository root, only files the user trusted (`cadre_trust`) |
 //!
 //! ```
 //! use cadre_roles::RoleCatalog;

@@ -2,6 +2,7 @@
 
 use cadre_protocol::SecurityProfile;
 use cadre_roles::{CADRE_TOOLS, RoleCatalog, RoleError, RoleFormat, RoleSource};
+use cadre_trust::{CheckedProject, ProjectFiles, TrustStore};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,7 @@ impl Layout {
         let project = root.path().join("work/project");
         let cwd = project.join("src/deep");
         fs::create_dir_all(&cwd).unwrap();
+        fs::create_dir_all(project.join(".git")).unwrap();
         fs::create_dir_all(&home).unwrap();
         Layout {
             cadre_home: home.join(".cadre"),
@@ -43,12 +45,23 @@ impl Layout {
     }
 
     fn load(&self) -> RoleCatalog {
+        let project = self.project_files(&self.cwd, true);
         RoleCatalog::load_with_codex_home(
-            &self.cwd,
             &self.cadre_home,
             Some(&self.home),
             Some(&self.codex_home),
+            &project,
         )
+    }
+
+    /// The project files around `cwd`, all trusted first when `trust` says so.
+    fn project_files(&self, cwd: &Path, trust: bool) -> CheckedProject {
+        let files = ProjectFiles::discover(cwd, &self.cadre_home, Some(&self.home)).unwrap();
+        let store = TrustStore::in_cadre_home(&self.cadre_home);
+        if trust {
+            store.trust(&files).unwrap();
+        }
+        files.check(&store.load().unwrap())
     }
 }
 
@@ -296,12 +309,9 @@ fn the_nearest_project_directory_wins_and_the_user_directory_is_read_once() {
     );
     let inside_home = layout.home.join("code");
     fs::create_dir_all(&inside_home).unwrap();
-    let catalog = RoleCatalog::load_with_codex_home(
-        &inside_home,
-        &layout.cadre_home,
-        Some(&layout.home),
-        None,
-    );
+    let project = layout.project_files(&inside_home, true);
+    let catalog =
+        RoleCatalog::load_with_codex_home(&layout.cadre_home, Some(&layout.home), None, &project);
     assert!(catalog.get("mine").is_some());
     assert!(catalog.problems().is_empty(), "{:?}", catalog.problems());
 }
@@ -355,4 +365,22 @@ fn restrict_keeps_the_named_roles_in_the_order_given() {
             .to_string()
             .starts_with("unknown roles `Wizard`, `Bard`; known roles: CodeExpert,")
     );
+}
+
+#[test]
+fn a_project_role_file_loads_only_once_trusted_as_it_is() {
+    let layout = Layout::new();
+    let path = layout.project.join(".claude/agents/helper.md");
+    write(&path, &role_file("helper", "helps"));
+    let untrusted = layout.project_files(&layout.cwd, false);
+    let catalog =
+        RoleCatalog::load_with_codex_home(&layout.cadre_home, Some(&layout.home), None, &untrusted);
+    assert!(catalog.get("helper").is_none());
+    assert!(layout.load().get("helper").is_some());
+
+    write(&path, &role_file("helper", "now asks for more"));
+    let changed = layout.project_files(&layout.cwd, false);
+    let catalog =
+        RoleCatalog::load_with_codex_home(&layout.cadre_home, Some(&layout.home), None, &changed);
+    assert!(catalog.get("helper").is_none());
 }
