@@ -10,11 +10,16 @@ use std::sync::Arc;
 
 pub struct CliEnv {
     pub overrides: Vec<String>,
+    /// The project files that are ignored for want of trust are named once per process.
+    trust_warning: std::sync::Once,
 }
 
 impl CliEnv {
     pub fn new(overrides: Vec<String>) -> Self {
-        CliEnv { overrides }
+        CliEnv {
+            overrides,
+            trust_warning: std::sync::Once::new(),
+        }
     }
 
     /// Loads the configuration for a command working in `cd` (or the current directory).
@@ -25,12 +30,29 @@ impl CliEnv {
             })?,
             None => std::env::current_dir().context("cannot read the current directory")?,
         };
-        Ok(Config::load(LoadOptions {
+        let config = Config::load(LoadOptions {
             cadre_home: None,
             cwd: Some(cwd),
+            user_home: None,
             overrides: self.overrides.clone(),
             flags,
-        })?)
+        })?;
+        self.trust_warning
+            .call_once(|| warn_untrusted(&config.project));
+        Ok(config)
+    }
+
+    /// The command policy under `config`: built-in rules, the user's file and the project's
+    /// trusted one.
+    pub fn policy(&self, config: &Config) -> anyhow::Result<cadre_policy::Policy> {
+        cadre_policy::Policy::load(&config.cadre_home, config.project_policy())
+            .context("cannot load the command policy")
+    }
+
+    /// The agent roles under `config`: built-in, the user's, and the project's trusted files.
+    pub fn roles(&self, config: &Config) -> cadre_roles::RoleCatalog {
+        let user_home = std::env::home_dir();
+        cadre_roles::RoleCatalog::load(&config.cadre_home, user_home.as_deref(), &config.project)
     }
 
     /// The command policy and audit sink for sessions under `config`; records made before a
@@ -42,8 +64,7 @@ impl CliEnv {
         config: &Config,
         session_id: &str,
     ) -> anyhow::Result<(Arc<dyn CommandPolicy>, Arc<dyn AuditSink>)> {
-        let policy = cadre_policy::Policy::load(&config.cadre_home, &config.cwd)
-            .context("cannot load the command policy")?;
+        let policy = self.policy(config)?;
         let audit = self.audit_sink(config, session_id, policy.sources());
         Ok((Arc::new(policy), audit))
     }
@@ -92,4 +113,28 @@ pub fn audit_config(config: &Config) -> AuditConfig {
         fsync: config.audit.fsync.unwrap_or(true),
         ..defaults
     }
+}
+
+/// Names each project file that is ignored because it is not trusted as it is, and the command
+/// that trusts it.
+#[allow(clippy::print_stderr)]
+fn warn_untrusted(project: &cadre_trust::CheckedProject) {
+    let ignored: Vec<_> = project.ignored().collect();
+    if ignored.is_empty() {
+        return;
+    }
+    for file in &ignored {
+        eprintln!(
+            "cadre: ignoring {} ({}, {})",
+            file.path.display(),
+            file.kind,
+            file.state
+        );
+    }
+    eprintln!(
+        "cadre: read {} and run `cadre trust {}` to apply {}",
+        if ignored.len() == 1 { "it" } else { "them" },
+        project.root.display(),
+        if ignored.len() == 1 { "it" } else { "them" },
+    );
 }

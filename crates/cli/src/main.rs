@@ -53,6 +53,9 @@ enum Command {
     Agents(commands::agents::AgentsArgs),
     /// Research a question across sources and write a cited report.
     DeepResearch(commands::research::ResearchArgs),
+    /// Let a project's own files (.cadre/config.toml, policy, agent roles) take effect, as
+    /// they are now; list or revoke that trust.
+    Trust(commands::trust::TrustArgs),
     /// Print shell completions.
     Completion(commands::completion::CompletionArgs),
 }
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         Some(Command::Supervisor(args)) => commands::supervisor::run(args, &env),
         Some(Command::Agents(args)) => commands::agents::run(args, &env),
         Some(Command::DeepResearch(args)) => commands::research::run(args, &env),
+        Some(Command::Trust(args)) => commands::trust::run(args, &env),
         Some(Command::Completion(args)) => commands::completion::run(args, Cli::command()),
     };
     match result {

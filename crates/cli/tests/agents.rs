@@ -43,7 +43,7 @@ fn cadre(dirs: &Dirs) -> Command {
     command
 }
 
-/// A Claude Code agent in the project, a Codex role for the user, and one broken file.
+/// A Claude Code agent in the (trusted) project, a Codex role for the user, and one broken file.
 fn with_agent_files(dirs: &Dirs) {
     write(
         &dirs.project.join(".claude/agents/code-reviewer.md"),
@@ -57,6 +57,8 @@ fn with_agent_files(dirs: &Dirs) {
         &dirs.cadre_home.join("agents/broken.md"),
         "---\nname: broken\nmax_turns: lots\n---\nbody\n",
     );
+    // A project's role files apply once the user trusts them.
+    cadre(dirs).arg("trust").assert().success();
 }
 
 fn list_lines(output: &[u8]) -> Vec<String> {

@@ -421,6 +421,7 @@ fn config_precedence_file_env_override_flag() {
         "model = \"project-model\"\n",
     )
     .unwrap();
+    env.cadre().arg("trust").assert().success();
     env.cadre().args(["exec", "q"]).assert().success();
     env.cadre()
         .env("CADRE_MODEL", "env-model")
@@ -562,7 +563,14 @@ fn forbidden_command_is_declined_and_never_runs() {
 #[test]
 fn approval_modes_settle_ask_without_a_human() {
     let policy = "[[rule]]\nid = \"ask-touch\"\ndecision = \"ask\"\ncommand = [\"touch\"]\n";
-    for (mode, runs) in [("on-request", false), ("untrusted", false), ("never", true)] {
+    // Under on-request the sandbox holds whatever a sandboxed profile runs; only unconfined
+    // commands are asked about.
+    for (profile, mode, runs) in [
+        ("workspace-write", "on-request", true),
+        ("trusted", "on-request", false),
+        ("workspace-write", "untrusted", false),
+        ("workspace-write", "never", true),
+    ] {
         let server = shell_then_answer("touch marker");
         let env = TestEnv::new();
         env.configure(&server.base_url(), "chat", "");
@@ -573,7 +581,7 @@ fn approval_modes_settle_ask_without_a_human() {
                 "exec",
                 "--json",
                 "--profile",
-                "workspace-write",
+                profile,
                 "-a",
                 mode,
                 "touch it",

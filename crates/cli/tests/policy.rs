@@ -16,14 +16,17 @@ fn dirs(project_rules: Option<&str>) -> Dirs {
     let project = root.path().join("project");
     fs::create_dir_all(&home).unwrap();
     fs::create_dir_all(project.join(".cadre")).unwrap();
-    if let Some(rules) = project_rules {
-        fs::write(project.join(".cadre/policy.toml"), rules).unwrap();
-    }
-    Dirs {
+    let dirs = Dirs {
         _root: root,
         home,
         project,
+    };
+    if let Some(rules) = project_rules {
+        fs::write(dirs.project.join(".cadre/policy.toml"), rules).unwrap();
+        // A project's rules apply once the user trusts them.
+        cadre(&dirs).arg("trust").assert().success();
     }
+    dirs
 }
 
 fn cadre(dirs: &Dirs) -> Command {
@@ -107,4 +110,60 @@ fn an_invalid_rule_file_is_an_error_naming_file_and_key() {
         .failure()
         .stderr(predicate::str::contains("policy.toml"))
         .stderr(predicate::str::contains("key `extra`"));
+}
+
+#[test]
+fn check_says_what_exec_would_do_under_a_profile_and_an_approval_mode() {
+    let dirs = dirs(None);
+    let exec = |args: &[&str]| {
+        let output = cadre(&dirs)
+            .args(["policy", "check", "--format", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        json["exec"].clone()
+    };
+    let answer = exec(&["--profile", "workspace-write", "--", "cargo test"]);
+    assert_eq!(answer["action"], "run_sandboxed", "{answer}");
+    let answer = exec(&["--profile", "trusted", "--", "printf 'a\\n' > a.txt"]);
+    assert_eq!(answer["action"], "refuse", "{answer}");
+    assert_eq!(answer["asks_interactively"], true, "{answer}");
+    let answer = exec(&[
+        "--profile",
+        "workspace-write",
+        "-a",
+        "untrusted",
+        "--",
+        "cargo test",
+    ]);
+    assert_eq!(answer["action"], "refuse", "{answer}");
+    assert!(
+        answer["why"]
+            .as_str()
+            .unwrap()
+            .contains("--ask-for-approval on-request"),
+        "{answer}"
+    );
+    let answer = exec(&["--profile", "trusted", "-a", "never", "--", "cargo test"]);
+    assert_eq!(answer["action"], "run_unconfined", "{answer}");
+    let answer = exec(&["--", "rm -rf /"]);
+    assert_eq!(answer["action"], "refuse", "{answer}");
+    assert_eq!(answer["asks_interactively"], false, "{answer}");
+
+    cadre(&dirs)
+        .args([
+            "policy",
+            "check",
+            "--profile",
+            "workspace-write",
+            "--",
+            "cargo test",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "exec:     runs in the sandbox (profile workspace-write, approval on-request)",
+        ));
 }

@@ -40,6 +40,65 @@ impl PolicyDecision {
     }
 }
 
+/// What a session does with a command once the policy has spoken, under a profile and an
+/// approval mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandFate {
+    /// It runs: confined by the profile's sandbox, or unconfined under `trusted`.
+    Run { sandboxed: bool },
+    /// A person is asked first.
+    Ask,
+    /// It does not run: the policy forbids it, or it needs an approval nobody can give.
+    Refuse,
+}
+
+/// Whether a command needs a person's approval. `on-request` follows Codex's meaning: under a
+/// sandboxed profile everything runs inside the sandbox, which holds what the profile forbids,
+/// so only commands that would run unconfined (`trusted`) are asked about. `untrusted` asks
+/// for anything no rule knows to be safe.
+fn approval_needed(verdict: &PolicyVerdict, profile: SecurityProfile, mode: ApprovalMode) -> bool {
+    match mode {
+        ApprovalMode::Untrusted => verdict.decision != PolicyDecision::Allow,
+        ApprovalMode::OnRequest => {
+            profile == SecurityProfile::Trusted
+                && verdict.decision == PolicyDecision::Ask
+                && !verdict.unknown
+        }
+        ApprovalMode::OnFailure | ApprovalMode::Never => false,
+    }
+}
+
+/// The fate of a command with this verdict; `interactive` says whether a person can answer.
+pub fn command_fate(
+    verdict: &PolicyVerdict,
+    profile: SecurityProfile,
+    mode: ApprovalMode,
+    interactive: bool,
+) -> CommandFate {
+    if verdict.decision == PolicyDecision::Forbid {
+        CommandFate::Refuse
+    } else if approval_needed(verdict, profile, mode) {
+        if interactive {
+            CommandFate::Ask
+        } else {
+            CommandFate::Refuse
+        }
+    } else {
+        CommandFate::Run {
+            sandboxed: profile != SecurityProfile::Trusted,
+        }
+    }
+}
+
+/// What would let a command that needed an approval run where nobody can answer.
+pub fn approval_hint(profile: SecurityProfile) -> &'static str {
+    if profile == SecurityProfile::Trusted {
+        "to run it unasked, allow it with a rule in ~/.cadre/policy.toml (see `cadre policy show`), or pass --ask-for-approval never"
+    } else {
+        "to let the sandbox hold it instead, pass --ask-for-approval on-request (or set approval_policy = \"on-request\"), or allow it with a rule in ~/.cadre/policy.toml"
+    }
+}
+
 /// Decides allow / ask / forbid for a command.
 pub trait CommandPolicy: Send + Sync {
     fn evaluate(&self, argv: &[String]) -> PolicyVerdict;
@@ -84,14 +143,8 @@ impl CoreGate {
     }
 
     fn needs_approval(&self, verdict: &PolicyVerdict, display: &str) -> bool {
-        if self.approvals.is_approved_for_session(display) {
-            return false;
-        }
-        match self.approval {
-            ApprovalMode::Untrusted => verdict.decision != PolicyDecision::Allow,
-            ApprovalMode::OnRequest => verdict.decision == PolicyDecision::Ask && !verdict.unknown,
-            ApprovalMode::OnFailure | ApprovalMode::Never => false,
-        }
+        !self.approvals.is_approved_for_session(display)
+            && approval_needed(verdict, self.profile, self.approval)
     }
 
     /// Asks the front end, or settles by the approval mode when no one can answer.
@@ -171,7 +224,7 @@ impl ActionGate for CoreGate {
             let _ = self.durable(&record).await;
             return GateVerdict::Deny {
                 reason: format!(
-                    "forbidden by policy rule `{}`{}",
+                    "forbidden by policy rule `{}`{}; no approval lifts a forbid rule",
                     verdict.rule,
                     if verdict.reason.is_empty() {
                         String::new()
@@ -192,10 +245,18 @@ impl ActionGate for CoreGate {
                 ReviewDecision::Denied => {
                     let _ = self.durable(&record).await;
                     return GateVerdict::Deny {
-                        reason: format!(
-                            "needs approval (policy rule `{}`) and was not approved: {by}",
-                            verdict.rule
-                        ),
+                        reason: if self.interactive {
+                            format!(
+                                "needs approval (policy rule `{}`) and was not approved: {by}",
+                                verdict.rule
+                            )
+                        } else {
+                            format!(
+                                "needs approval (policy rule `{}`) and was not approved: {by}; {}",
+                                verdict.rule,
+                                approval_hint(self.profile)
+                            )
+                        },
                     };
                 }
                 ReviewDecision::Abort => {
@@ -258,7 +319,12 @@ impl ActionGate for CoreGate {
 /// The command policy crate's rules, as the gate consults them.
 impl CommandPolicy for cadre_policy::Policy {
     fn evaluate(&self, argv: &[String]) -> PolicyVerdict {
-        let evaluation = self.check_argv(argv);
+        PolicyVerdict::from(self.check_argv(argv))
+    }
+}
+
+impl From<cadre_policy::Evaluation> for PolicyVerdict {
+    fn from(evaluation: cadre_policy::Evaluation) -> Self {
         PolicyVerdict {
             decision: match evaluation.decision {
                 cadre_policy::Decision::Allow => PolicyDecision::Allow,

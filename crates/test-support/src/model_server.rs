@@ -564,6 +564,14 @@ impl ModelServer {
         lock(&self.state.requests).clone()
     }
 
+    /// Appends `replies` to the script, for a test that learns what to answer only after the
+    /// server has started (a path of its own, say). A handler server ignores them.
+    pub fn push_replies(&self, replies: Vec<Reply>) {
+        if let ReplySource::Script(script) = &self.state.source {
+            lock(script).extend(replies);
+        }
+    }
+
     /// How many scripted replies have not been played yet (0 for a handler server).
     pub fn replies_left(&self) -> usize {
         match &self.state.source {

@@ -136,7 +136,7 @@ async fn run_approved(ctx: &ToolContext, action: CommandAction, timeout: Duratio
         call_id: action.call_id.clone(),
         command: action.display.clone(),
         exit_code: None,
-        output: String::new(),
+        output: reason.clone(),
         duration_ms: 0,
         status: ExecStatus::Declined,
     });

@@ -1,7 +1,6 @@
 //! `cadre agents`: list the roles a run can use and show one in full.
 
 use crate::cli_env::CliEnv;
-use anyhow::Context;
 use cadre_roles::{RoleCatalog, RoleDefinition, RoleLoadProblem, RoleSource, format_duration};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -49,15 +48,9 @@ struct ShowArgs {
     format: Format,
 }
 
-pub fn run(args: AgentsArgs, _env: &CliEnv) -> anyhow::Result<u8> {
-    let cwd = match &args.cd {
-        Some(dir) => std::fs::canonicalize(dir)
-            .with_context(|| format!("cannot use {} as the working directory", dir.display()))?,
-        None => std::env::current_dir().context("cannot read the current directory")?,
-    };
-    let cadre_home = cadre_core::config::default_cadre_home()?;
-    let user_home = std::env::home_dir();
-    let catalog = RoleCatalog::load(&cwd, &cadre_home, user_home.as_deref());
+pub fn run(args: AgentsArgs, env: &CliEnv) -> anyhow::Result<u8> {
+    let config = env.load_config(args.cd.clone(), Default::default())?;
+    let catalog = env.roles(&config);
     match args
         .command
         .unwrap_or(AgentsCommand::List(ListArgs::default()))

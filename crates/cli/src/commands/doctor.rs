@@ -76,6 +76,7 @@ pub fn run(args: DoctorArgs, env: &CliEnv) -> anyhow::Result<u8> {
                 "audit_dir": config.audit_dir(),
                 "audit_enabled": config.audit.enabled.unwrap_or(true),
                 "sessions_dir": config.sessions_dir(),
+                "project": crate::commands::trust::ProjectReport::of(&config.project),
                 "config": toml_to_json(&config.to_masked_toml()),
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
@@ -118,6 +119,22 @@ pub fn run(args: DoctorArgs, env: &CliEnv) -> anyhow::Result<u8> {
             }
             println!("  profile:         {}", config.profile);
             println!("  approval policy: {}", config.approval);
+            println!();
+            println!("project files ({})", config.project.root.display());
+            if config.project.files.is_empty() {
+                println!("  none");
+            }
+            for file in &config.project.files {
+                println!(
+                    "  {:<28} {} ({})",
+                    file.state.to_string(),
+                    file.path.display(),
+                    file.kind
+                );
+            }
+            if config.project.ignored().next().is_some() {
+                println!("  ignored until trusted: `cadre trust` applies them as they are now");
+            }
             println!();
             println!("sandbox");
             println!(

@@ -57,6 +57,10 @@ pub struct ExecOptions {
         global = true
     )]
     pub approval: Option<ApprovalMode>,
+    /// Let the agent work on its own inside the workspace: `--profile workspace-write
+    /// --ask-for-approval on-request`.
+    #[arg(long, global = true, conflicts_with_all = ["profile", "approval"])]
+    pub full_auto: bool,
     /// Work in this directory (the workspace) instead of the current one.
     #[arg(short = 'C', long = "cd", value_name = "DIR", global = true)]
     pub cd: Option<PathBuf>,
@@ -66,6 +70,26 @@ pub struct ExecOptions {
     /// Write the agent's last message to FILE.
     #[arg(short = 'o', long, value_name = "FILE", global = true)]
     pub output_last_message: Option<PathBuf>,
+}
+
+impl ExecOptions {
+    /// The configuration values these flags set.
+    pub fn config_flags(&self) -> ConfigToml {
+        let (profile, approval_policy) = if self.full_auto {
+            (
+                Some(SecurityProfile::WorkspaceWrite),
+                Some(ApprovalMode::OnRequest),
+            )
+        } else {
+            (self.profile, self.approval)
+        };
+        ConfigToml {
+            model: self.model.clone(),
+            profile,
+            approval_policy,
+            ..Default::default()
+        }
+    }
 }
 
 pub fn run(args: ExecArgs, env: &CliEnv) -> anyhow::Result<u8> {
@@ -119,13 +143,7 @@ async fn run_async(
     resume: Option<ResumeSelector>,
     env: &CliEnv,
 ) -> anyhow::Result<u8> {
-    let flags = ConfigToml {
-        model: options.model.clone(),
-        profile: options.profile,
-        approval_policy: options.approval,
-        ..Default::default()
-    };
-    let config = env.load_config(options.cd.clone(), flags)?;
+    let config = env.load_config(options.cd.clone(), options.config_flags())?;
     let resume_path = match resume {
         None => None,
         Some(ResumeSelector::Last) => {
@@ -141,7 +159,8 @@ async fn run_async(
         None => cadre_core::new_session_id(),
     };
     let (policy, audit) = env.gate_parts(&config, &session_id).await?;
-    let tools = crate::commands::supervisor::exec_tools(&config, policy.clone(), audit.clone())?;
+    let tools =
+        crate::commands::supervisor::exec_tools(env, &config, policy.clone(), audit.clone())?;
     let mut handle = cadre_core::spawn(SessionOptions {
         launcher: std::env::current_exe().ok(),
         config,

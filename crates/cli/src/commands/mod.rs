@@ -10,6 +10,7 @@ pub mod policy;
 pub mod research;
 pub mod sandbox;
 pub mod supervisor;
+pub mod trust;
 
 /// Prints an error and its chain of causes the same way for every subcommand.
 #[allow(clippy::print_stderr)]

@@ -6,7 +6,6 @@ use cadre_core::audit_sink::AuditSink;
 use cadre_core::gate::CommandPolicy;
 use cadre_core::{Config, ConfigToml};
 use cadre_protocol::{ApprovalMode, EventMsg, SecurityProfile};
-use cadre_roles::RoleCatalog;
 use cadre_supervisor::report::RunReport;
 use cadre_supervisor::{
     DelegationLimits, EventSink, Limits, MergeStrategy, Plan, SessionParts, Strategy,
@@ -158,11 +157,11 @@ pub fn run(args: SupervisorArgs, env: &CliEnv) -> anyhow::Result<u8> {
 
 /// The roles a run may use: every known role, or those named.
 fn load_roles(
+    env: &CliEnv,
     config: &cadre_core::Config,
     names: &[String],
 ) -> anyhow::Result<Vec<cadre_roles::RoleDefinition>> {
-    let home = std::env::home_dir();
-    let catalog = RoleCatalog::load(&config.cwd, &config.cadre_home, home.as_deref());
+    let catalog = env.roles(config);
     for problem in catalog.problems() {
         let field = problem
             .field
@@ -197,7 +196,7 @@ async fn run_async(args: SupervisorArgs, env: &CliEnv) -> anyhow::Result<u8> {
         ..Default::default()
     };
     let config = env.load_config(args.cd.clone(), flags)?;
-    let roles = load_roles(&config, &args.agents)?;
+    let roles = load_roles(env, &config, &args.agents)?;
     if let Some(budget) = args.budget_usd {
         if budget <= 0.0 {
             bail!("--budget-usd must be positive");
@@ -531,11 +530,12 @@ impl LiveTree {
 /// The tools of a `cadre exec` session: the default set, plus `spawn_agent` (sub-agents with the
 /// session's policy, audit log and profile ceiling) and `research`.
 pub fn exec_tools(
+    env: &CliEnv,
     config: &Config,
     policy: Arc<dyn CommandPolicy>,
     audit: Arc<dyn AuditSink>,
 ) -> anyhow::Result<cadre_supervisor::ToolRegistry> {
-    let roles = load_roles(config, &[])?;
+    let roles = load_roles(env, config, &[])?;
     let research = crate::commands::research::agent_tool(config, audit.clone());
     let mut extra_tools = cadre_supervisor::ToolRegistry::new();
     extra_tools.register(research.clone());

@@ -106,6 +106,18 @@ impl Renderer for HumanRenderer {
                 self.line(&text);
             }
             EventMsg::ExecCommandEnd {
+                command,
+                status: ExecStatus::Declined,
+                output,
+                ..
+            } => {
+                // A refused command never began: name it, and say why and what would allow it.
+                let text = self.paint("1", &format!("$ {command}"));
+                self.line(&text);
+                let text = self.paint("33", &format!("  ✗ refused: {output}"));
+                self.line(&text);
+            }
+            EventMsg::ExecCommandEnd {
                 exit_code,
                 output,
                 duration_ms,
@@ -125,7 +137,6 @@ impl Renderer for HumanRenderer {
                     self.line(&text);
                 }
                 let summary = match status {
-                    ExecStatus::Declined => self.paint("33", "  ✗ declined"),
                     ExecStatus::TimedOut => {
                         self.paint("31", &format!("  ✗ timed out after {duration_ms} ms"))
                     }
