@@ -862,3 +862,45 @@ fn a_killed_run_resumes_without_refetching_or_repeating_model_calls() {
             .contains("finished")
     );
 }
+
+#[test]
+fn research_fetches_obey_the_network_allowlist_and_refusals_are_audited() {
+    let web = FixtureWeb::start();
+    let home = tempfile::tempdir().unwrap();
+    let output = cadre(home.path())
+        .args([
+            "-c",
+            "network.allow=[\"docs.rs\"]",
+            "deep-research",
+            "How does ownership work in Rust?",
+            "--provider",
+            "searxng",
+            "--searxng-url",
+        ])
+        .arg(web.searxng_url())
+        .args(["--format", "json", "--fetch-timeout", "1", "--no-cache"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&output.stderr));
+    });
+    // Only the search endpoint the user configured was asked; no page was requested.
+    let log = web.fetch_log();
+    assert!(
+        log.iter().all(|path| path.starts_with("/search")),
+        "{log:?}"
+    );
+    let reason = skip_reason(&report, "/articles/ownership.html").unwrap();
+    assert!(reason.contains("not on the network allowlist"), "{reason}");
+
+    let audit = cadre(home.path())
+        .args(["audit", "show", "--format", "json"])
+        .output()
+        .unwrap();
+    let refused = String::from_utf8_lossy(&audit.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r["event"] == "network" && r["origin"] == "cadre" && r["decision"] == "deny")
+        .count();
+    assert!(refused >= 5, "{refused} refusals recorded");
+}

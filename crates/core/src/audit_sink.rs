@@ -65,6 +65,8 @@ pub trait AuditSink: Send + Sync {
     /// A network request cadre makes itself (the model provider, say). Only queued, so it may
     /// be called from synchronous code (progress callbacks).
     fn network_request(&self, _host: &str, _port: Option<u16>, _purpose: &str) {}
+    /// A network request cadre refused to make itself (a host not on the allowlist).
+    fn network_refused(&self, _host: &str, _port: Option<u16>, _reason: &str) {}
     /// A decision of the sandbox's network proxy about a command's request.
     async fn proxy_decision(&self, _decision: &cadre_sandbox::ProxyDecision) {}
     /// A sub-agent started or stopped (recorded by the agent that runs it).
@@ -86,6 +88,19 @@ pub fn record_request(audit: &dyn AuditSink, url: &str, purpose: &str) {
             url.host_str().unwrap_or_default(),
             url.port_or_known_default(),
             purpose,
+        );
+    }
+}
+
+/// Records a request to `url` that cadre refused to make (ignored unless it is a network URL).
+pub fn record_refused_request(audit: &dyn AuditSink, url: &str, reason: &str) {
+    if let Ok(url) = url::Url::parse(url)
+        && matches!(url.scheme(), "http" | "https")
+    {
+        audit.network_refused(
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default(),
+            reason,
         );
     }
 }
@@ -136,6 +151,17 @@ pub struct AuditLogSink {
 impl AuditLogSink {
     pub fn new(log: AuditLog, policy_files: Vec<PathBuf>) -> Self {
         AuditLogSink { log, policy_files }
+    }
+
+    fn record_own_request(&self, host: &str, port: Option<u16>, decision: Decision, why: &str) {
+        self.log
+            .record(AuditEvent::Network(cadre_audit::NetworkAccess {
+                host: host.to_string(),
+                port,
+                origin: cadre_audit::NetworkOrigin::Cadre,
+                decision,
+                reason: Some(why.to_string()),
+            }));
     }
 }
 
@@ -296,14 +322,11 @@ impl AuditSink for AuditLogSink {
     }
 
     fn network_request(&self, host: &str, port: Option<u16>, purpose: &str) {
-        self.log
-            .record(AuditEvent::Network(cadre_audit::NetworkAccess {
-                host: host.to_string(),
-                port,
-                origin: cadre_audit::NetworkOrigin::Cadre,
-                decision: Decision::Allow,
-                reason: Some(purpose.to_string()),
-            }));
+        self.record_own_request(host, port, Decision::Allow, purpose);
+    }
+
+    fn network_refused(&self, host: &str, port: Option<u16>, reason: &str) {
+        self.record_own_request(host, port, Decision::Deny, reason);
     }
 
     async fn proxy_decision(&self, decision: &cadre_sandbox::ProxyDecision) {

@@ -331,6 +331,11 @@ impl Config {
         policy
     }
 
+    /// The hosts cadre's network traffic may reach: the sandbox proxy's and cadre's own fetches.
+    pub fn network_allowlist(&self) -> cadre_protocol::DomainAllowlist {
+        cadre_protocol::DomainAllowlist::new(&self.network.allow)
+    }
+
     /// The price of the configured model, when the price table has it.
     pub fn model_price(&self) -> Option<ModelPrice> {
         self.model_prices.get(&self.model).copied()

@@ -8,10 +8,12 @@
 
 pub mod events;
 pub mod items;
+pub mod network;
 pub mod ops;
 pub mod security;
 
 pub use events::*;
 pub use items::*;
+pub use network::DomainAllowlist;
 pub use ops::*;
 pub use security::*;

@@ -8,7 +8,7 @@ use crate::canonical_url::{canonical_key, site_key};
 use crate::error::ResearchError;
 use crate::extract::{Extracted, Passage, passages};
 use crate::families::assign_families;
-use crate::fetch::{Fetched, Fetcher};
+use crate::fetch::{FetchFailure, Fetched, Fetcher};
 use crate::journal::{Journal, JournalEntry, JournalPage};
 use crate::planner::{DerivedPlanner, FoundSource, PlanRequest, QueryPlanner};
 use crate::provider::local::extract_by_kind;
@@ -75,6 +75,14 @@ pub enum Progress {
     Fetched {
         url: String,
         outcome: Result<(), String>,
+        /// cadre sent a request for it: false for a page refused before any request (profile,
+        /// allowlist, robots.txt) or replayed from the journal.
+        requested: bool,
+    },
+    /// cadre refused to fetch a page itself: its host is not on the network allowlist.
+    NetworkDenied {
+        url: String,
+        host: String,
     },
     /// A level's fetches are done.
     LevelDone {
@@ -457,12 +465,14 @@ impl Engine {
             if let Some(ledger) = &self.ledger {
                 ledger.record_page();
             }
+            let (result, requested) = result;
             match result {
                 Ok(fetched) => {
                     let outcome = self.accept(url.clone(), fetched, run);
                     self.emit(Progress::Fetched {
                         url: url.to_string(),
                         outcome: outcome.clone(),
+                        requested,
                     });
                     if let Err(reason) = outcome {
                         run.skipped.push(Skipped {
@@ -475,6 +485,7 @@ impl Engine {
                     self.emit(Progress::Fetched {
                         url: url.to_string(),
                         outcome: Err(reason.clone()),
+                        requested,
                     });
                     run.skipped.push(Skipped {
                         url: url.to_string(),
@@ -488,29 +499,50 @@ impl Engine {
 
     /// Fetches a page, or takes it from the journal of an earlier attempt of this run; a page
     /// fetched now (or a failure to) is journaled by its cache key.
-    async fn fetch_journaled(&self, url: &Url) -> Result<Fetched, String> {
+    /// The page, from the journal of an earlier attempt or fetched now, and whether a request
+    /// was sent for it.
+    async fn fetch_journaled(&self, url: &Url) -> (Result<Fetched, String>, bool) {
         let key = canonical_key(url);
         if let Some(recorded) = self.journal.as_ref().and_then(|j| j.page(&key)) {
-            return match recorded {
-                Ok(page) => Ok(Fetched {
-                    final_url: Url::parse(&page.final_url).map_err(|e| e.to_string())?,
-                    status: page.status,
-                    content_type: page.content_type.clone(),
-                    kind: page.kind,
-                    body: page.body.clone(),
-                    truncated: page.truncated,
-                    redirects: page.redirects,
-                    attempts: page.attempts,
-                    from_cache: false,
-                    fetched_at: page.fetched_at,
-                }),
+            let replayed = match recorded {
+                Ok(page) => {
+                    Url::parse(&page.final_url)
+                        .map_err(|e| e.to_string())
+                        .map(|final_url| Fetched {
+                            final_url,
+                            status: page.status,
+                            content_type: page.content_type.clone(),
+                            kind: page.kind,
+                            body: page.body.clone(),
+                            truncated: page.truncated,
+                            redirects: page.redirects,
+                            attempts: page.attempts,
+                            from_cache: false,
+                            fetched_at: page.fetched_at,
+                        })
+                }
                 Err(reason) => Err(reason.clone()),
             };
+            return (replayed, false);
         }
         if self.ledger.as_ref().is_some_and(|l| l.timed_out()) {
-            return Err("not fetched: the run's time limit (--timeout) was reached".into());
+            return (
+                Err("not fetched: the run's time limit (--timeout) was reached".into()),
+                false,
+            );
         }
-        let result = self.fetcher.fetch(url).await.map_err(|f| f.to_string());
+        let fetched = self.fetcher.fetch(url).await;
+        let requested = fetched
+            .as_ref()
+            .err()
+            .is_none_or(FetchFailure::was_requested);
+        if let Err(FetchFailure::NotOnAllowlist(host)) = &fetched {
+            self.emit(Progress::NetworkDenied {
+                url: url.to_string(),
+                host: host.clone(),
+            });
+        }
+        let result = fetched.map_err(|f| f.to_string());
         if self.journal.is_some() {
             let page = match &result {
                 Ok(f) => Ok(JournalPage {
@@ -532,7 +564,7 @@ impl Engine {
                 page,
             });
         }
-        result
+        (result, requested)
     }
 
     /// Extracts a fetched page and keeps it as a document, or says why not.

@@ -35,6 +35,8 @@ pub struct ResearchToolConfig {
     pub default_provider: Option<String>,
     pub searxng_url: Option<String>,
     pub cache_ttl_hours: Option<u64>,
+    /// The hosts its fetches may reach (`[network] allow`).
+    pub network_allow: cadre_protocol::DomainAllowlist,
     /// Budgets for one call of the tool.
     pub budgets: Budgets,
     /// Told of the run's progress (the caller audits the fetches cadre makes from it).
@@ -117,6 +119,7 @@ impl ResearchTool {
             Fetcher::new(
                 FetchConfig {
                     allow_network: profile.allows_network(),
+                    allowlist: self.config.network_allow.clone(),
                     ..FetchConfig::default()
                 },
                 cache,

@@ -313,3 +313,34 @@ async fn local_directories_are_researched_offline() {
             .any(|w| w.contains("one source family"))
     );
 }
+
+#[tokio::test]
+async fn the_fetcher_never_requests_a_host_off_the_allowlist() {
+    let web = FixtureWeb::start();
+    let allowed_elsewhere = Fetcher::new(
+        FetchConfig {
+            allowlist: cadre_protocol::DomainAllowlist::new(&["docs.rs".into()]),
+            ..fetch_config()
+        },
+        None,
+    )
+    .unwrap();
+    let page = Url::parse(&format!("{}/articles/ownership.html", web.base_url())).unwrap();
+    let failure = allowed_elsewhere.fetch(&page).await.unwrap_err();
+    assert_eq!(
+        failure,
+        cadre_research::FetchFailure::NotOnAllowlist("127.0.0.1".into())
+    );
+    assert!(!failure.was_requested());
+    assert!(web.fetch_log().is_empty(), "{:?}", web.fetch_log());
+
+    let allowed_here = Fetcher::new(
+        FetchConfig {
+            allowlist: cadre_protocol::DomainAllowlist::new(&["127.0.0.1".into()]),
+            ..fetch_config()
+        },
+        None,
+    )
+    .unwrap();
+    assert!(allowed_here.fetch(&page).await.is_ok());
+}

@@ -44,11 +44,12 @@ mod proxy;
 mod seccomp_filter;
 mod support;
 
+pub use cadre_protocol::DomainAllowlist;
 pub use env_policy::{EnvInherit, EnvPolicy};
 pub use error::SandboxError;
 pub use exec::{CommandOutput, CommandRequest, LAUNCHER_SUBCOMMAND, OutputChunk, OutputStream};
 pub use policy::SandboxPolicy;
-pub use proxy::{DomainAllowlist, NetworkProxy, ProxyDecision, ProxyObserver};
+pub use proxy::{NetworkProxy, ProxyDecision, ProxyObserver};
 pub use support::{ProfileSupport, SupportReport, support_report};
 
 use cadre_protocol::SecurityProfile;

@@ -407,6 +407,7 @@ fn run_with(
     let fetch_config = FetchConfig {
         timeout: Duration::from_secs(args.fetch_timeout.max(1)),
         allow_network: profile.allows_network(),
+        allowlist: config.network_allowlist(),
         ..FetchConfig::default()
     };
     let fetcher = Arc::new(Fetcher::new(fetch_config, cache)?);
@@ -609,6 +610,9 @@ impl ProgressBars {
                 self.fetches.inc(1);
                 self.fetches.set_message(url.clone());
             }
+            Progress::NetworkDenied { host, .. } => self
+                .fetches
+                .set_message(format!("{host}: not on the network allowlist")),
             Progress::LevelDone {
                 level,
                 fetched,
@@ -657,21 +661,33 @@ pub fn agent_tool(
         default_provider: config.research.provider.clone(),
         searxng_url: config.research.searxng_url.clone(),
         cache_ttl_hours: config.research.cache_ttl_hours,
+        network_allow: config.network_allowlist(),
         budgets: cadre_research::Budgets::default(),
         progress: Some(progress),
     })
 }
 
-/// Records the pages a research run fetched: cadre's own network requests. A page robots.txt
-/// ruled out was never requested and is not recorded.
+/// Records the pages a research run fetched (cadre's own network requests) and the ones the
+/// network allowlist refused. A page refused before any request (robots.txt, the profile) or
+/// replayed from the journal is not recorded as a request.
 fn audit_fetches(audit: &dyn cadre_core::audit_sink::AuditSink, event: &Progress) {
-    let Progress::Fetched { url, outcome } = event else {
-        return;
-    };
-    let purpose = match outcome {
-        Ok(()) => "research fetch".to_string(),
-        Err(reason) if reason.contains("robots") => return,
-        Err(reason) => format!("research fetch: {reason}"),
-    };
-    cadre_core::audit_sink::record_request(audit, url, &purpose);
+    match event {
+        Progress::Fetched {
+            url,
+            outcome,
+            requested: true,
+        } => {
+            let purpose = match outcome {
+                Ok(()) => "research fetch".to_string(),
+                Err(reason) => format!("research fetch: {reason}"),
+            };
+            cadre_core::audit_sink::record_request(audit, url, &purpose);
+        }
+        Progress::NetworkDenied { url, .. } => cadre_core::audit_sink::record_refused_request(
+            audit,
+            url,
+            "research fetch: not on the network allowlist",
+        ),
+        _ => {}
+    }
 }

@@ -8,6 +8,7 @@ pub mod robots;
 use crate::canonical_url::canonical_key;
 use crate::error::ResearchError;
 use cache::{CachedPage, FetchCache};
+use cadre_protocol::DomainAllowlist;
 use robots::Robots;
 use std::collections::HashMap;
 use std::fmt;
@@ -37,6 +38,9 @@ pub struct FetchConfig {
     pub initial_backoff: Duration,
     /// Whether http(s) may be fetched at all (false under the `offline` profile).
     pub allow_network: bool,
+    /// The hosts that may be fetched (`[network] allow`; empty allows every host), checked at
+    /// every redirect hop.
+    pub allowlist: DomainAllowlist,
     pub user_agent: String,
 }
 
@@ -54,6 +58,7 @@ impl Default for FetchConfig {
             max_retry_wait: Duration::from_secs(30),
             initial_backoff: Duration::from_millis(500),
             allow_network: true,
+            allowlist: DomainAllowlist::default(),
             user_agent: format!("cadre-research/{}", env!("CARGO_PKG_VERSION")),
         }
     }
@@ -92,6 +97,8 @@ pub struct Fetched {
 pub enum FetchFailure {
     RobotsDisallowed,
     NetworkRefused,
+    /// The host is not on the network allowlist (`[network] allow`).
+    NotOnAllowlist(String),
     HttpStatus(u16),
     TooManyRedirects(u32),
     Timeout,
@@ -102,12 +109,32 @@ pub enum FetchFailure {
     UnsupportedScheme(String),
 }
 
+impl FetchFailure {
+    /// Whether cadre sent a request to the URL's host before failing (a page refused by the
+    /// profile, the allowlist or robots.txt never was).
+    pub fn was_requested(&self) -> bool {
+        !matches!(
+            self,
+            FetchFailure::RobotsDisallowed
+                | FetchFailure::NetworkRefused
+                | FetchFailure::NotOnAllowlist(_)
+                | FetchFailure::UnsupportedScheme(_)
+        )
+    }
+}
+
 impl fmt::Display for FetchFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FetchFailure::RobotsDisallowed => f.write_str("disallowed by robots.txt"),
             FetchFailure::NetworkRefused => {
                 f.write_str("network access is not allowed by the profile")
+            }
+            FetchFailure::NotOnAllowlist(host) => {
+                write!(
+                    f,
+                    "{host} is not on the network allowlist ([network] allow)"
+                )
             }
             FetchFailure::HttpStatus(code) => write!(f, "HTTP {code}"),
             FetchFailure::TooManyRedirects(n) => write!(f, "more than {n} redirects"),
@@ -243,6 +270,10 @@ impl Fetcher {
         if !self.config.allow_network {
             return Err(FetchFailure::NetworkRefused);
         }
+        let host_name = url.host_str().unwrap_or_default();
+        if !self.config.allowlist.allows(host_name) {
+            return Err(FetchFailure::NotOnAllowlist(host_name.to_string()));
+        }
         let key = canonical_key(url);
         if let Some(page) = self.cache.as_ref().and_then(|c| c.get(&key)) {
             return Self::cached_document(page);
@@ -250,6 +281,10 @@ impl Fetcher {
         let mut current = url.clone();
         let mut redirects = 0;
         loop {
+            let host_name = current.host_str().unwrap_or_default();
+            if !self.config.allowlist.allows(host_name) {
+                return Err(FetchFailure::NotOnAllowlist(host_name.to_string()));
+            }
             let host = self.host(&current);
             let robots = host
                 .robots
