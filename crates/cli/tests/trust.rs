@@ -378,3 +378,35 @@ fn a_redirect_write_inside_the_workspace_runs_under_the_default_approval_mode() 
         );
     }
 }
+
+#[test]
+fn a_cadre_home_inside_the_workspace_stays_read_only_for_commands() {
+    let server = ModelServer::start(vec![
+        Reply::tool_call(
+            "shell",
+            json!({"command": "echo '{}' > state/trusted-projects.json; echo x > state/config.toml; touch ok-here"}),
+        ),
+        Reply::text("done"),
+    ]);
+    let repo = Repo::new(&server);
+    let state = repo.env.work().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::copy(
+        repo.env.home().join("config.toml"),
+        state.join("config.toml"),
+    )
+    .unwrap();
+    let before = std::fs::read(state.join("config.toml")).unwrap();
+    let out = repo
+        .env
+        .cadre()
+        .env("CADRE_HOME", &state)
+        .env(USER_KEY_VAR, USER_KEY)
+        .args(["exec", "--full-auto", "tamper"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(repo.env.work().join("ok-here").exists(), "{}", stdout(&out));
+    assert!(!state.join("trusted-projects.json").exists());
+    assert_eq!(std::fs::read(state.join("config.toml")).unwrap(), before);
+}

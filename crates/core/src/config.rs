@@ -328,6 +328,7 @@ impl Config {
         policy.allow_git_writes = self.sandbox.allow_git_writes;
         policy.network_allow = self.network.allow.clone();
         policy.env = self.env_policy.clone();
+        policy.read_only_paths = vec![self.cadre_home.clone(), self.audit_dir()];
         policy
     }
 

@@ -23,6 +23,10 @@ pub struct SandboxPolicy {
     pub network_allow: Vec<String>,
     #[serde(default)]
     pub env: EnvPolicy,
+    /// More paths that stay read-only when they lie inside a writable root: cadre's own home
+    /// (trust store, audit log, sessions), which no command may rewrite.
+    #[serde(default)]
+    pub read_only_paths: Vec<PathBuf>,
 }
 
 impl SandboxPolicy {
@@ -34,6 +38,7 @@ impl SandboxPolicy {
             allow_git_writes: false,
             network_allow: Vec::new(),
             env: EnvPolicy::default(),
+            read_only_paths: Vec::new(),
         }
     }
 
@@ -55,6 +60,11 @@ impl SandboxPolicy {
                 paths.push(root.join(".git"));
             }
             paths.push(root.join(".cadre"));
+            for path in &self.read_only_paths {
+                if path.starts_with(&root) && path.exists() && !paths.contains(path) {
+                    paths.push(path.clone());
+                }
+            }
         }
         paths
     }
