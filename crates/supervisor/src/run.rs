@@ -232,6 +232,9 @@ pub async fn run(
     let mut spawned = 0usize;
     let mut merge_cursor = 0usize;
     let mut join: JoinSet<Finished> = JoinSet::new();
+    // Which task and candidate each agent runs, so that one that panics is still accounted for.
+    let mut agent_of: std::collections::HashMap<tokio::task::Id, (usize, usize)> =
+        Default::default();
     let judge_client = ModelClient::new(options.config.provider.clone()).ok();
 
     loop {
@@ -350,7 +353,7 @@ pub async fn run(
                 let config = options.config.clone();
                 let task_spec = task.clone();
                 let isolate_this = isolate && profiles[ti].allows_workspace_writes();
-                join.spawn(async move {
+                let agent = join.spawn(async move {
                     run_task_agent(
                         shared,
                         config,
@@ -364,6 +367,7 @@ pub async fn run(
                     )
                     .await
                 });
+                agent_of.insert(agent.id(), (ti, candidate));
                 if state[ti] == TaskState::Waiting {
                     spawned += candidates;
                 }
@@ -401,13 +405,33 @@ pub async fn run(
             }
             continue;
         }
-        let Some(done) = join.join_next().await else {
-            continue;
-        };
-        let Ok(done) = done else {
+        let Some(done) = join.join_next_with_id().await else {
             continue;
         };
         running_agents -= 1;
+        let done = match done {
+            Ok((id, done)) => {
+                agent_of.remove(&id);
+                done
+            }
+            Err(crash) => {
+                let Some((task, candidate)) = agent_of.remove(&crash.id()) else {
+                    continue;
+                };
+                let spec = &plan.tasks[task];
+                Finished {
+                    task,
+                    candidate,
+                    result: TaskResult::not_run(
+                        &spec.id,
+                        &spec.role,
+                        TaskStatus::Failed,
+                        format!("the agent stopped abnormally: {crash}"),
+                    ),
+                    isolated: None,
+                }
+            }
+        };
         let ti = done.task;
         results[ti][done.candidate] = Some(done.result);
         isolated[ti][done.candidate] = done.isolated;
