@@ -365,6 +365,50 @@ mod tests {
         }
     }
 
+    #[test]
+    fn on_request_asks_only_about_what_would_run_unconfined() {
+        let verdict = |decision, unknown| PolicyVerdict {
+            decision,
+            rule: "r".into(),
+            reason: String::new(),
+            unknown,
+        };
+        let ask = verdict(PolicyDecision::Ask, false);
+        let unknown = verdict(PolicyDecision::Ask, true);
+        let forbid = verdict(PolicyDecision::Forbid, false);
+        let sandboxed = CommandFate::Run { sandboxed: true };
+        use ApprovalMode::*;
+        use SecurityProfile::*;
+        for profile in [Offline, NetReadOnly, WorkspaceWrite, WorkspaceNet] {
+            assert_eq!(command_fate(&ask, profile, OnRequest, false), sandboxed);
+            assert_eq!(command_fate(&unknown, profile, OnRequest, true), sandboxed);
+            assert_eq!(
+                command_fate(&ask, profile, Untrusted, true),
+                CommandFate::Ask
+            );
+            assert_eq!(
+                command_fate(&ask, profile, Untrusted, false),
+                CommandFate::Refuse
+            );
+            assert_eq!(
+                command_fate(&forbid, profile, Never, true),
+                CommandFate::Refuse
+            );
+        }
+        assert_eq!(
+            command_fate(&ask, Trusted, OnRequest, true),
+            CommandFate::Ask
+        );
+        assert_eq!(
+            command_fate(&unknown, Trusted, OnRequest, true),
+            CommandFate::Run { sandboxed: false }
+        );
+        assert_eq!(
+            command_fate(&ask, Trusted, Never, false),
+            CommandFate::Run { sandboxed: false }
+        );
+    }
+
     #[tokio::test]
     async fn an_approval_for_the_session_outlives_the_gate_of_one_answer() {
         let approvals = Arc::new(PendingApprovals::default());
@@ -372,7 +416,7 @@ mod tests {
         let gate = |approvals: &Arc<PendingApprovals>| {
             CoreGate::new(
                 SecurityProfile::WorkspaceWrite,
-                ApprovalMode::OnRequest,
+                ApprovalMode::Untrusted,
                 true,
                 Arc::new(AskEverything),
                 Arc::new(NoAudit),
