@@ -63,10 +63,18 @@ fn shell_then_answer_mode_calls_shell_until_it_sees_a_tool_output() {
 
     let second = post(
         address,
-        r#"{"model":"m","messages":[{"role":"user","content":"go"},{"role":"tool","tool_call_id":"call_1","content":"ok"}]}"#,
+        r#"{"model":"m","messages":[{"role":"user","content":"go"},{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"shell","arguments":"{\"command\":\"true\"}"}}]},{"role":"tool","tool_call_id":"call_1","content":"ok"}]}"#,
     );
     assert!(second.contains(r#""finish_reason":"stop""#), "{second}");
     assert!(!second.contains("tool_calls"), "{second}");
+
+    // Strict by default: a tool result that answers no call is refused as OpenAI refuses it.
+    let orphan = post(
+        address,
+        r#"{"model":"m","messages":[{"role":"user","content":"go"},{"role":"tool","tool_call_id":"call_9","content":"ok"}]}"#,
+    );
+    assert!(orphan.starts_with("HTTP/1.0 400"), "{orphan}");
+    assert!(orphan.contains("invalid_request_error"), "{orphan}");
     drop(server);
 }
 
