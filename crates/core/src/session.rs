@@ -199,8 +199,27 @@ impl Session {
         let (id, history, transcript) = match options.resume {
             Some(path) => {
                 let loaded = transcript::load(&path)?;
-                let writer = TranscriptWriter::reopen(&path)?;
-                (loaded.meta.id, loaded.items, writer)
+                let mut writer = TranscriptWriter::reopen(&path)?;
+                let mut history = loaded.items;
+                let mut added = close_dangling_calls(&history);
+                if loaded.cwd != config.cwd || loaded.profile != config.profile {
+                    writer.append(&TranscriptLine::EnvironmentChanged {
+                        ts: chrono::Utc::now().to_rfc3339(),
+                        cwd: config.cwd.clone(),
+                        profile: config.profile,
+                    })?;
+                    added.push(context::environment_change_message(
+                        (&loaded.cwd, loaded.profile),
+                        &config.cwd,
+                        config.profile,
+                        config.approval,
+                    ));
+                }
+                for item in added {
+                    writer.append(&TranscriptLine::Item { item: item.clone() })?;
+                    history.push(item);
+                }
+                (loaded.meta.id, history, writer)
             }
             None => {
                 let id = options.session_id.clone().unwrap_or_else(new_session_id);
@@ -401,6 +420,7 @@ impl Session {
                     turn_id: turn_id.clone(),
                     ts: now(),
                     reason: reason.clone(),
+                    usage: *usage,
                 });
                 self.emit(EventMsg::TurnAborted {
                     turn_id,
@@ -413,6 +433,7 @@ impl Session {
                     turn_id: turn_id.clone(),
                     ts: now(),
                     error: error.clone(),
+                    usage: *usage,
                 });
                 self.emit(EventMsg::TurnFailed {
                     turn_id,
@@ -607,6 +628,22 @@ impl Session {
         }
         results
     }
+}
+
+/// The output recorded on resume for a call that never got one because cadre stopped (killed,
+/// or the machine went down) while it ran.
+pub const ABORTED_CALL_OUTPUT: &str = "aborted: cadre stopped before it finished";
+
+/// Outputs for the calls of `history` that have none, so the model (and APIs that refuse a call
+/// without its output) sees every call answered.
+fn close_dangling_calls(history: &[ResponseItem]) -> Vec<ResponseItem> {
+    transcript::dangling_calls(history)
+        .into_iter()
+        .map(|call_id| ResponseItem::FunctionCallOutput {
+            call_id,
+            output: ABORTED_CALL_OUTPUT.to_string(),
+        })
+        .collect()
 }
 
 struct ModelAnswer {

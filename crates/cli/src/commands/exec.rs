@@ -30,10 +30,15 @@ enum ExecCommand {
 
 #[derive(Debug, clap::Args)]
 struct ResumeArgs {
-    /// Continue the most recent session.
+    /// Continue the most recent session you started in this directory (sub-agents' sessions
+    /// are skipped).
     #[arg(long)]
     last: bool,
-    /// The session id (or a unique prefix of it); with --last, this is the prompt.
+    /// With --last: the most recent session of any directory.
+    #[arg(long, requires = "last")]
+    all: bool,
+    /// The session id: the full id, a unique prefix of it, or the short id `cadre sessions`
+    /// shows. With --last, this is the prompt.
     session_id: Option<String>,
     /// The follow-up task. `-` or nothing reads it from standard input.
     prompt: Option<String>,
@@ -45,7 +50,8 @@ pub struct ExecOptions {
     #[arg(short, long, global = true)]
     pub model: Option<String>,
     /// Security profile for the commands the agent runs: offline (default), net-read-only,
-    /// workspace-write, workspace-net, trusted.
+    /// workspace-write, workspace-net, trusted. A resumed session keeps its own profile unless
+    /// this is given.
     #[arg(long, value_name = "PROFILE", global = true)]
     pub profile: Option<SecurityProfile>,
     /// When to ask before running a command: untrusted, on-request (default), on-failure, never.
@@ -57,7 +63,8 @@ pub struct ExecOptions {
         global = true
     )]
     pub approval: Option<ApprovalMode>,
-    /// Work in this directory (the workspace) instead of the current one.
+    /// Work in this directory (the workspace) instead of the current one. A resumed session
+    /// keeps its own directory unless this is given.
     #[arg(short = 'C', long = "cd", value_name = "DIR", global = true)]
     pub cd: Option<PathBuf>,
     /// Print one JSON object per event (JSONL) instead of readable text.
@@ -73,7 +80,10 @@ pub fn run(args: ExecArgs, env: &CliEnv) -> anyhow::Result<u8> {
         None => (args.options, args.prompt, None),
         Some(ExecCommand::Resume(resume)) => {
             let (selector, prompt) = if resume.last {
-                (ResumeSelector::Last, resume.prompt.or(resume.session_id))
+                let selector = ResumeSelector::Last {
+                    any_directory: resume.all,
+                };
+                (selector, resume.prompt.or(resume.session_id))
             } else {
                 let id = resume
                     .session_id
@@ -93,24 +103,27 @@ pub fn run(args: ExecArgs, env: &CliEnv) -> anyhow::Result<u8> {
 }
 
 enum ResumeSelector {
-    Last,
+    Last { any_directory: bool },
     Id(String),
 }
 
+/// The task from the argument or standard input; empty or blank text is refused the same way
+/// wherever it came from.
 fn read_prompt(prompt: Option<String>) -> anyhow::Result<String> {
-    match prompt.as_deref() {
-        Some("-") | None => {
+    let text = match prompt {
+        Some(text) if text != "-" => text,
+        _ => {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
                 .context("cannot read the prompt from standard input")?;
-            if text.trim().is_empty() {
-                bail!("no prompt: pass the task as an argument or on standard input");
-            }
-            Ok(text)
+            text
         }
-        Some(text) => Ok(text.to_string()),
+    };
+    if text.trim().is_empty() {
+        bail!("no prompt: the task is empty; pass it as an argument or on standard input");
     }
+    Ok(text)
 }
 
 async fn run_async(
@@ -125,11 +138,15 @@ async fn run_async(
         approval_policy: options.approval,
         ..Default::default()
     };
-    let config = env.load_config(options.cd.clone(), flags)?;
+    let mut config = env.load_config(options.cd.clone(), flags.clone())?;
     let resume_path = match resume {
         None => None,
-        Some(ResumeSelector::Last) => {
-            Some(cadre_core::transcript::find_last(&config.sessions_dir())?)
+        Some(ResumeSelector::Last { any_directory }) => {
+            let here = (!any_directory).then_some(config.cwd.as_path());
+            Some(cadre_core::transcript::find_last(
+                &config.sessions_dir(),
+                here,
+            )?)
         }
         Some(ResumeSelector::Id(id)) => Some(cadre_core::transcript::find_by_id(
             &config.sessions_dir(),
@@ -137,7 +154,24 @@ async fn run_async(
         )?),
     };
     let session_id = match &resume_path {
-        Some(path) => cadre_core::transcript::load(path)?.meta.id,
+        Some(path) => {
+            // A resumed session keeps its directory and profile unless `-C` or `--profile`
+            // says otherwise (the session then tells the model what changed).
+            let loaded = cadre_core::transcript::load(path)?;
+            if options.cd.is_none() && !loaded.cwd.is_dir() {
+                bail!(
+                    "the session's directory {} no longer exists; pass -C DIR to continue it elsewhere",
+                    loaded.cwd.display()
+                );
+            }
+            let cd = options.cd.clone().or_else(|| Some(loaded.cwd.clone()));
+            let flags = ConfigToml {
+                profile: options.profile.or(Some(loaded.profile)),
+                ..flags
+            };
+            config = env.load_config(cd, flags)?;
+            loaded.meta.id
+        }
         None => cadre_core::new_session_id(),
     };
     let (policy, audit) = env.gate_parts(&config, &session_id).await?;
