@@ -174,6 +174,8 @@ async fn run_async(
         }
         None => cadre_core::new_session_id(),
     };
+    // Listening before the session starts: a signal from now on stops it cleanly.
+    let signals = StopSignals::listen()?;
     let (policy, audit) = env.gate_parts(&config, &session_id).await?;
     let tools = crate::commands::supervisor::exec_tools(&config, policy.clone(), audit.clone())?;
     let mut handle = cadre_core::spawn(SessionOptions {
@@ -192,26 +194,7 @@ async fn run_async(
     .await?;
     handle.submit(Op::UserInput { text: prompt });
     handle.submit(Op::Shutdown);
-
-    let ops = handle.op_sender();
-    tokio::spawn(async move {
-        // The first Ctrl-C interrupts the turn cleanly; a second one quits at once. A repeat
-        // within a moment is the same keypress delivered twice (once by the terminal, once by
-        // a wrapper such as the npm launcher that forwards it), not a second request.
-        let mut first_press: Option<std::time::Instant> = None;
-        while tokio::signal::ctrl_c().await.is_ok() {
-            match first_press {
-                None => {
-                    first_press = Some(std::time::Instant::now());
-                    let _ = ops.send(Op::Interrupt);
-                }
-                Some(at) if at.elapsed() > std::time::Duration::from_millis(500) => {
-                    std::process::exit(130);
-                }
-                Some(_) => {}
-            }
-        }
-    });
+    let stopped_by = stop_on_signals(signals, handle.op_sender());
 
     let mut renderer: Box<dyn Renderer> = if options.json {
         Box::new(JsonlRenderer::new())
@@ -229,12 +212,8 @@ async fn run_async(
                 status = 0;
                 last_message = last_agent_message.clone();
             }
-            EventMsg::TurnAborted { reason, .. } => {
-                status = if reason.contains("interrupted") {
-                    130
-                } else {
-                    1
-                };
+            EventMsg::TurnAborted { .. } => {
+                status = stopped_by.get().map_or(1, |signal| signal.exit_status());
             }
             EventMsg::TurnFailed { .. } => status = 1,
             EventMsg::ShutdownComplete => break,
@@ -247,4 +226,82 @@ async fn run_async(
             .with_context(|| format!("cannot write the last message to {}", path.display()))?;
     }
     Ok(status)
+}
+
+/// A signal that stops `cadre exec` the way Ctrl-C does: the running command's process group is
+/// killed, the interruption recorded, and cadre exits with 128 + the signal's number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopSignal {
+    /// Ctrl-C.
+    Interrupt,
+    /// `kill`, a service manager, a container stopping.
+    Terminate,
+    /// The terminal was closed.
+    HangUp,
+}
+
+impl StopSignal {
+    fn exit_status(self) -> u8 {
+        match self {
+            StopSignal::Interrupt => 130,
+            StopSignal::Terminate => 143,
+            StopSignal::HangUp => 129,
+        }
+    }
+}
+
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+    hang_up: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind| signal(kind).context("cannot listen for signals");
+        Ok(StopSignals {
+            interrupt: listen(SignalKind::interrupt())?,
+            terminate: listen(SignalKind::terminate())?,
+            hang_up: listen(SignalKind::hangup())?,
+        })
+    }
+
+    async fn next(&mut self) -> Option<StopSignal> {
+        tokio::select! {
+            received = self.interrupt.recv() => received.map(|()| StopSignal::Interrupt),
+            received = self.terminate.recv() => received.map(|()| StopSignal::Terminate),
+            received = self.hang_up.recv() => received.map(|()| StopSignal::HangUp),
+        }
+    }
+}
+
+/// Interrupts the session on the first stop signal and exits at once on a second one; returns
+/// the signal that stopped it, once one has.
+fn stop_on_signals(
+    mut signals: StopSignals,
+    ops: tokio::sync::mpsc::UnboundedSender<Op>,
+) -> std::sync::Arc<std::sync::OnceLock<StopSignal>> {
+    let stopped_by = std::sync::Arc::new(std::sync::OnceLock::new());
+    let first = stopped_by.clone();
+    tokio::spawn(async move {
+        // A repeat within a moment is the same keypress delivered twice (once by the terminal,
+        // once by a wrapper such as the npm launcher that forwards it), not a second request.
+        let mut first_at: Option<std::time::Instant> = None;
+        while let Some(signal) = signals.next().await {
+            match first_at {
+                None => {
+                    first_at = Some(std::time::Instant::now());
+                    let _ = first.set(signal);
+                    let _ = ops.send(Op::Interrupt);
+                }
+                // The commands still die with cadre (see the sandbox's death guard).
+                Some(at) if at.elapsed() > std::time::Duration::from_millis(500) => {
+                    std::process::exit(i32::from(signal.exit_status()));
+                }
+                Some(_) => {}
+            }
+        }
+    });
+    stopped_by
 }
