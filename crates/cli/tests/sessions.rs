@@ -35,7 +35,10 @@ fn read_pid(path: &Path) -> i32 {
 fn alive(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => {
-            let state = stat.rsplit(')').next().and_then(|rest| rest.trim().chars().next());
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|rest| rest.trim().chars().next());
             state != Some('Z') && state != Some('X')
         }
         Err(_) => false,
@@ -64,7 +67,15 @@ fn stop_mid_command(signal: i32) -> (std::process::ExitStatus, String) {
     env.configure(&server.base_url(), "chat", "");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cadre"))
         // `-a never`: the redirections would otherwise need an approval no one can give.
-        .args(["exec", "--json", "--profile", "workspace-write", "-a", "never", "sleep a while"])
+        .args([
+            "exec",
+            "--json",
+            "--profile",
+            "workspace-write",
+            "-a",
+            "never",
+            "sleep a while",
+        ])
         .env("CADRE_HOME", env.home())
         .env_remove("CADRE_PROFILE")
         .current_dir(env.work())
@@ -146,10 +157,23 @@ fn resume_keeps_the_directory_and_profile_unless_told_otherwise() {
     let out = env
         .cadre()
         .current_dir(&elsewhere)
-        .args(["exec", "--json", "-a", "never", "resume", "--last", "--all", "where are you"])
+        .args([
+            "exec",
+            "--json",
+            "-a",
+            "never",
+            "resume",
+            "--last",
+            "--all",
+            "where are you",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let written = std::fs::read_to_string(env.work().join("where.txt")).unwrap();
     assert_eq!(Path::new(written.trim()), env.work());
     assert!(!elsewhere.join("where.txt").exists());
@@ -162,7 +186,12 @@ fn resume_keeps_the_directory_and_profile_unless_told_otherwise() {
             .filter(|text| text.contains("<environment_"))
             .collect()
     };
-    assert_eq!(told(1).len(), 1, "one environment block, not a second: {:?}", told(1));
+    assert_eq!(
+        told(1).len(),
+        1,
+        "one environment block, not a second: {:?}",
+        told(1)
+    );
     assert!(told(1)[0].contains("<security_profile>workspace-write</security_profile>"));
 
     // A flag changes them, and the model is told what changed.
@@ -186,10 +215,16 @@ fn resume_keeps_the_directory_and_profile_unless_told_otherwise() {
         "{change}"
     );
     assert!(
-        change.contains(&format!("the working directory is now {}", elsewhere.display())),
+        change.contains(&format!(
+            "the working directory is now {}",
+            elsewhere.display()
+        )),
         "{change}"
     );
-    assert!(change.contains(&format!("<cwd>{}</cwd>", elsewhere.display())), "{change}");
+    assert!(
+        change.contains(&format!("<cwd>{}</cwd>", elsewhere.display())),
+        "{change}"
+    );
     // The next resume continues where the last one left it.
     let listed = env
         .cadre()
@@ -229,7 +264,11 @@ fn last_skips_sub_agents_and_other_directories() {
     ]);
     let env = TestEnv::new();
     env.configure(&server.base_url(), "chat", "");
-    let out = env.cadre().args(["exec", "--json", "my task"]).output().unwrap();
+    let out = env
+        .cadre()
+        .args(["exec", "--json", "my task"])
+        .output()
+        .unwrap();
     let mine = thread_id(&out.stdout);
     let other = env.dir.path().join("other");
     std::fs::create_dir_all(&other).unwrap();
@@ -246,7 +285,11 @@ fn last_skips_sub_agents_and_other_directories() {
         .args(["exec", "--json", "resume", "--last", "follow up"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(thread_id(&out.stdout), mine);
     let texts: Vec<String> = server.requests()[2]
         .messages()
@@ -254,7 +297,10 @@ fn last_skips_sub_agents_and_other_directories() {
         .map(|(_, text)| text)
         .collect();
     assert!(texts.iter().any(|t| t == "my task"), "{texts:?}");
-    assert!(!texts.iter().any(|t| t.contains("elsewhere task")), "{texts:?}");
+    assert!(
+        !texts.iter().any(|t| t.contains("elsewhere task")),
+        "{texts:?}"
+    );
 
     // A directory with no session of the user's says so and points at --all.
     let empty = env.dir.path().join("empty");
@@ -279,8 +325,20 @@ fn an_ambiguous_prefix_lists_the_candidates_and_short_ids_resume() {
     ]);
     let env = TestEnv::new();
     env.configure(&server.base_url(), "chat", "");
-    let first = thread_id(&env.cadre().args(["exec", "--json", "q1"]).output().unwrap().stdout);
-    let second = thread_id(&env.cadre().args(["exec", "--json", "q2"]).output().unwrap().stdout);
+    let first = thread_id(
+        &env.cadre()
+            .args(["exec", "--json", "q1"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    let second = thread_id(
+        &env.cadre()
+            .args(["exec", "--json", "q2"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
     let common: String = first
         .chars()
         .zip(second.chars())
@@ -297,7 +355,10 @@ fn an_ambiguous_prefix_lists_the_candidates_and_short_ids_resume() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("ambiguous"), "{stderr}");
     let short = |id: &str| id.rsplit('-').next().unwrap().to_string();
-    assert!(stderr.contains(&short(&first)) && stderr.contains(&short(&second)), "{stderr}");
+    assert!(
+        stderr.contains(&short(&first)) && stderr.contains(&short(&second)),
+        "{stderr}"
+    );
     assert_eq!(server.requests().len(), 2, "nothing was sent");
 
     // The short id the listing shows resumes that session.
@@ -306,7 +367,11 @@ fn an_ambiguous_prefix_lists_the_candidates_and_short_ids_resume() {
         .args(["exec", "--json", "resume", &short(&first), "q3"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(thread_id(&out.stdout), first);
 }
 
@@ -321,20 +386,44 @@ fn sessions_lists_them_as_a_table_and_json_and_shows_one() {
     env.configure(&server.base_url(), "chat", "");
     let first = thread_id(
         &env.cadre()
-            .args(["exec", "--json", "--profile", "workspace-write", "list the\nfiles please"])
+            .args([
+                "exec",
+                "--json",
+                "--profile",
+                "workspace-write",
+                "list the\nfiles please",
+            ])
             .output()
             .unwrap()
             .stdout,
     );
-    env.cadre().args(["exec", "another task"]).assert().success();
+    env.cadre()
+        .args(["exec", "another task"])
+        .assert()
+        .success();
     write_sub_agent_session(&env, "0190aaaa-bbbb-7ccc-8ddd-000000000002", &first);
 
     let out = env.cadre().args(["sessions"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let table = String::from_utf8_lossy(&out.stdout).to_string();
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines.len(), 3, "a header and two sessions, no sub-agent:\n{table}");
-    for column in ["ID", "STARTED", "TURNS", "TOKENS", "DIRECTORY", "FIRST PROMPT"] {
+    assert_eq!(
+        lines.len(),
+        3,
+        "a header and two sessions, no sub-agent:\n{table}"
+    );
+    for column in [
+        "ID",
+        "STARTED",
+        "TURNS",
+        "TOKENS",
+        "DIRECTORY",
+        "FIRST PROMPT",
+    ] {
         assert!(lines[0].contains(column), "{table}");
     }
     assert!(lines[1].contains("another task"), "newest first:\n{table}");
@@ -361,7 +450,12 @@ fn sessions_lists_them_as_a_table_and_json_and_shows_one() {
     // Another directory has none of these, unless --all.
     let other = env.dir.path().join("other");
     std::fs::create_dir_all(&other).unwrap();
-    let out = env.cadre().current_dir(&other).args(["sessions"]).output().unwrap();
+    let out = env
+        .cadre()
+        .current_dir(&other)
+        .args(["sessions"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("no sessions"));
     let out = env
         .cadre()
@@ -372,8 +466,16 @@ fn sessions_lists_them_as_a_table_and_json_and_shows_one() {
     let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(all.as_array().unwrap().len(), 2);
 
-    let out = env.cadre().args(["sessions", "show", short]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = env
+        .cadre()
+        .args(["sessions", "show", short])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let shown = String::from_utf8_lossy(&out.stdout);
     for expected in [
         first.as_str(),
@@ -384,7 +486,10 @@ fn sessions_lists_them_as_a_table_and_json_and_shows_one() {
         "All listed.",
         "tokens used: 220 input (0 cached), 15 output",
     ] {
-        assert!(shown.contains(expected), "{expected:?} missing from:\n{shown}");
+        assert!(
+            shown.contains(expected),
+            "{expected:?} missing from:\n{shown}"
+        );
     }
 }
 

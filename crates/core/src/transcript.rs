@@ -343,7 +343,7 @@ pub fn list_sessions(sessions_dir: &Path) -> Vec<SessionSummary> {
         .into_iter()
         .filter_map(|(path, modified)| SessionSummary::read(&path, modified).ok())
         .collect();
-    sessions.sort_by(|a, b| b.modified.cmp(&a.modified));
+    sessions.sort_by_key(|s| std::cmp::Reverse(s.modified));
     sessions
 }
 

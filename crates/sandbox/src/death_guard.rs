@@ -71,7 +71,13 @@ unsafe fn guard(command: libc::pid_t, parent: libc::pid_t) -> ! {
         let mut all: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
         libc::sigprocmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
-        libc::prctl(libc::PR_SET_PDEATHSIG, DEATH_SIGNAL as libc::c_ulong, 0, 0, 0);
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            DEATH_SIGNAL as libc::c_ulong,
+            0,
+            0,
+            0,
+        );
         // cadre may have died before the request above: then no signal will come.
         if libc::getppid() != parent {
             kill_group();

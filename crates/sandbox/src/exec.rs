@@ -713,7 +713,7 @@ mod tests {
     #[test]
     fn a_command_outlives_the_thread_that_started_it() {
         use std::future::Future;
-        use std::task::{Context, Poll, Waker};
+        use std::task::{Context, Waker};
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()

@@ -1396,7 +1396,11 @@ mod tests {
             serde_json::from_str::<Value>(&body).expect("JSON")["choices"][0]["message"]["content"],
             "two"
         );
-        let (status, body) = post(&server, "/v1/responses", &json!({"model": "m", "input": "hi"}));
+        let (status, body) = post(
+            &server,
+            "/v1/responses",
+            &json!({"model": "m", "input": "hi"}),
+        );
         assert_eq!(status, 400);
         assert!(body.contains("script_exhausted"), "{body}");
         let (status, _) = post(&server, "/v1/embeddings", &json!({}));

@@ -6,9 +6,7 @@ use crate::render::{Renderer, human::HumanRenderer, jsonl::JsonlRenderer};
 use anyhow::Context;
 use cadre_core::ConfigToml;
 use cadre_core::transcript::{self, SessionSummary, TranscriptLine};
-use cadre_protocol::{
-    ApprovalMode, Event, EventMsg, ExecStatus, ResponseItem, Role, TokenUsage,
-};
+use cadre_protocol::{ApprovalMode, Event, EventMsg, ExecStatus, ResponseItem, Role, TokenUsage};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Write;
@@ -235,16 +233,18 @@ impl Replay {
                 usage,
             }],
             TranscriptLine::EnvironmentChanged { cwd, profile, .. } => vec![EventMsg::Warning {
-                message: format!(
-                    "resumed in {} under profile {profile}",
-                    cwd.display()
-                ),
+                message: format!("resumed in {} under profile {profile}", cwd.display()),
             }],
             TranscriptLine::Item { item } => self.item_events(item, awaiting_prompt, human),
         }
     }
 
-    fn item_events(&mut self, item: ResponseItem, awaiting_prompt: bool, human: bool) -> Vec<EventMsg> {
+    fn item_events(
+        &mut self,
+        item: ResponseItem,
+        awaiting_prompt: bool,
+        human: bool,
+    ) -> Vec<EventMsg> {
         match item {
             ResponseItem::Message {
                 role: Role::User,
@@ -278,8 +278,7 @@ impl Replay {
                     serde_json::from_str(&arguments).unwrap_or(serde_json::Value::Null);
                 if name == "shell" {
                     let command = shell_command_text(&parsed);
-                    self.calls
-                        .insert(call_id.clone(), (name, command.clone()));
+                    self.calls.insert(call_id.clone(), (name, command.clone()));
                     vec![EventMsg::ExecCommandBegin {
                         call_id,
                         command,

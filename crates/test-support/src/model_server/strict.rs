@@ -54,7 +54,9 @@ fn check_responses(body: &Value) -> Option<Violation> {
         }
     };
     // With `previous_response_id` the calls live on the server; outputs may answer them.
-    let chained = body.get("previous_response_id").is_some_and(|v| !v.is_null());
+    let chained = body
+        .get("previous_response_id")
+        .is_some_and(|v| !v.is_null());
     let mut calls = HashSet::new();
     let mut answered = HashSet::new();
     for item in input {
@@ -162,8 +164,11 @@ mod tests {
     }
 
     fn responses(input: Value) -> Option<String> {
-        check(&request("/v1/responses", json!({"model": "m", "input": input})))
-            .map(|violation| violation.message)
+        check(&request(
+            "/v1/responses",
+            json!({"model": "m", "input": input}),
+        ))
+        .map(|violation| violation.message)
     }
 
     fn chat(messages: Value) -> Option<String> {
@@ -177,7 +182,8 @@ mod tests {
     #[test]
     fn responses_needs_input_and_pairs_calls_with_outputs() {
         let user = json!({"type": "message", "role": "user", "content": "go"});
-        let call = json!({"type": "function_call", "call_id": "c1", "name": "shell", "arguments": "{}"});
+        let call =
+            json!({"type": "function_call", "call_id": "c1", "name": "shell", "arguments": "{}"});
         let output = json!({"type": "function_call_output", "call_id": "c1", "output": "ok"});
         assert_eq!(responses(json!([user, call, output])), None);
         assert_eq!(responses(json!("go")), None);
