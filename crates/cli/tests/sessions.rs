@@ -1,6 +1,7 @@
 //! Sessions in real life: `cadre exec` stopped by signals (and SIGKILL) leaves no process behind
 //! and resumes cleanly against a strict model server; resume keeps the session's directory and
 //! profile; finding sessions (`--last`, prefixes, short ids); `cadre sessions`; empty prompts.
+#![cfg(target_os = "linux")]
 
 mod common;
 

@@ -231,6 +231,7 @@ async fn run_async(
 /// A signal that stops `cadre exec` the way Ctrl-C does: the running command's process group is
 /// killed, the interruption recorded, and cadre exits with 128 + the signal's number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(unix), allow(dead_code))]
 enum StopSignal {
     /// Ctrl-C.
     Interrupt,
@@ -251,12 +252,16 @@ impl StopSignal {
 }
 
 struct StopSignals {
+    #[cfg(unix)]
     interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
     terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
     hang_up: tokio::signal::unix::Signal,
 }
 
 impl StopSignals {
+    #[cfg(unix)]
     fn listen() -> anyhow::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
         let listen = |kind| signal(kind).context("cannot listen for signals");
@@ -267,12 +272,26 @@ impl StopSignals {
         })
     }
 
+    #[cfg(unix)]
     async fn next(&mut self) -> Option<StopSignal> {
         tokio::select! {
             received = self.interrupt.recv() => received.map(|()| StopSignal::Interrupt),
             received = self.terminate.recv() => received.map(|()| StopSignal::Terminate),
             received = self.hang_up.recv() => received.map(|()| StopSignal::HangUp),
         }
+    }
+
+    #[cfg(not(unix))]
+    fn listen() -> anyhow::Result<Self> {
+        Ok(StopSignals {})
+    }
+
+    #[cfg(not(unix))]
+    async fn next(&mut self) -> Option<StopSignal> {
+        tokio::signal::ctrl_c()
+            .await
+            .ok()
+            .map(|()| StopSignal::Interrupt)
     }
 }
 
