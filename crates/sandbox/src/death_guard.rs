@@ -33,6 +33,30 @@ pub(crate) fn install(command: &mut std::process::Command) {
     }
 }
 
+/// For a command run in the foreground of the caller's terminal (no process group of its own,
+/// no guard): the kernel kills it when cadre dies. Spawn it from a thread that lives as long as
+/// cadre, such as the main thread.
+pub(crate) fn die_with_cadre(command: &mut std::process::Command) {
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: prctl(2) and getppid(2) are async-signal-safe and take integers only.
+    unsafe {
+        command.pre_exec(move || {
+            libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            );
+            // cadre may have died before the request: then no signal will come.
+            if libc::getppid() != parent {
+                return Err(io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Forks the command's process off and, in this process, never returns.
 fn stay_behind_as_guard(parent: libc::pid_t) -> io::Result<()> {
     // SAFETY: fork(2) in a child that only makes async-signal-safe calls afterwards.

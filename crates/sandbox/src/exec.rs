@@ -504,6 +504,8 @@ async fn pump(
 /// Runs `argv` with the terminal's stdin, stdout and stderr, waiting for it to finish. Cadre
 /// ignores SIGINT and SIGQUIT meanwhile so that Ctrl-C reaches the command alone, and passes
 /// SIGTERM and SIGHUP sent to cadre on to the command (so the private temp dir is still removed).
+/// Call it from a thread that lives as long as cadre (the main thread): on Linux the command is
+/// killed when that thread ends.
 pub(crate) fn run_interactive(
     sandbox: &Sandbox,
     argv: &[String],
@@ -519,6 +521,8 @@ pub(crate) fn run_interactive(
         NamespaceHandoff::Skip,
         PrivateTmpKind::Directory,
     )?;
+    #[cfg(target_os = "linux")]
+    crate::death_guard::die_with_cadre(&mut command);
     let program = argv.first().cloned().unwrap_or_default();
     let mut child = command
         .spawn()
@@ -696,6 +700,19 @@ mod tests {
         assert_eq!(out.stdout, b"out\n");
         assert_eq!(out.stderr, b"err\n");
         assert_eq!(out.aggregated.len(), 8);
+    }
+
+    #[tokio::test]
+    async fn a_missing_program_is_a_spawn_error() {
+        let request = CommandRequest {
+            argv: vec!["/nonexistent/cadre-test-program".into()],
+            ..req("", 5000)
+        };
+        let error = trusted()
+            .run(request, CancellationToken::new(), None)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, SandboxError::Spawn { .. }), "{error}");
     }
 
     #[tokio::test]
