@@ -54,8 +54,9 @@ fn transcripts(env: &TestEnv) -> Vec<PathBuf> {
 
 /// `cadre exec` runs a command that starts a background `sleep 30`; `signal` is sent to cadre
 /// once both are running. Nothing of the command may survive, and a resume must be accepted by
-/// the strict server. Returns cadre's exit status and the output the resumed request carried.
-fn stop_mid_command(signal: i32) -> (std::process::ExitStatus, String) {
+/// the strict server. Returns cadre's exit status, the output the resumed request carried and
+/// what the resume printed.
+fn stop_mid_command(signal: i32) -> (std::process::ExitStatus, String, String) {
     let server = ModelServer::start(vec![
         Reply::tool_call_with_id(
             "call_sleep",
@@ -111,19 +112,20 @@ fn stop_mid_command(signal: i32) -> (std::process::ExitStatus, String) {
     let outputs = requests[1].tool_outputs();
     assert_eq!(outputs.len(), 1, "{outputs:?}");
     assert_eq!(outputs[0].0, "call_sleep");
-    (status, outputs[0].1.clone())
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    (status, outputs[0].1.clone(), printed)
 }
 
 #[test]
 fn sigterm_stops_the_command_records_it_and_exits_143() {
-    let (status, output) = stop_mid_command(libc::SIGTERM);
+    let (status, output, _) = stop_mid_command(libc::SIGTERM);
     assert_eq!(status.code(), Some(143));
     assert!(output.contains("interrupted"), "{output}");
 }
 
 #[test]
 fn sighup_stops_the_command_records_it_and_exits_129() {
-    let (status, output) = stop_mid_command(libc::SIGHUP);
+    let (status, output, _) = stop_mid_command(libc::SIGHUP);
     assert_eq!(status.code(), Some(129));
     assert!(output.contains("interrupted"), "{output}");
 }
@@ -131,9 +133,13 @@ fn sighup_stops_the_command_records_it_and_exits_129() {
 #[test]
 fn sigkill_takes_the_command_along_and_resume_closes_the_call() {
     use std::os::unix::process::ExitStatusExt;
-    let (status, output) = stop_mid_command(libc::SIGKILL);
+    let (status, output, printed) = stop_mid_command(libc::SIGKILL);
     assert_eq!(status.signal(), Some(libc::SIGKILL));
     assert_eq!(output, ABORTED);
+    assert!(
+        printed.contains("never finished (cadre was stopped)"),
+        "{printed}"
+    );
 }
 
 #[test]

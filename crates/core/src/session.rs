@@ -100,6 +100,8 @@ pub struct Session {
     proxy_decisions: Option<UnboundedReceiver<cadre_sandbox::ProxyDecision>>,
     turn_counter: u64,
     item_counter: Arc<std::sync::atomic::AtomicU64>,
+    /// Calls of the resumed transcript that had no output and were closed as aborted.
+    closed_on_resume: usize,
 }
 
 /// A fresh session id (time-ordered, so transcripts sort by start).
@@ -167,6 +169,14 @@ pub async fn spawn(options: SessionOptions) -> Result<SessionHandle, CoreError> 
         transcript_path: transcript_path.clone(),
         resumed,
     });
+    if session.closed_on_resume > 0 {
+        let _ = msg_tx.send(EventMsg::Warning {
+            message: format!(
+                "{} tool call(s) of the last run never finished (cadre was stopped); the model is told: \"{ABORTED_CALL_OUTPUT}\"",
+                session.closed_on_resume
+            ),
+        });
+    }
 
     let (op_tx, op_rx) = mpsc::unbounded_channel::<Op>();
     let task = tokio::spawn(session.run(op_rx));
@@ -196,12 +206,14 @@ impl Session {
             Some(observer),
         )?);
         let tools = options.tools.unwrap_or_else(cadre_tools::default_registry);
+        let mut closed_on_resume = 0;
         let (id, history, transcript) = match options.resume {
             Some(path) => {
                 let loaded = transcript::load(&path)?;
                 let mut writer = TranscriptWriter::reopen(&path)?;
                 let mut history = loaded.items;
                 let mut added = close_dangling_calls(&history);
+                closed_on_resume = added.len();
                 if loaded.cwd != config.cwd || loaded.profile != config.profile {
                     writer.append(&TranscriptLine::EnvironmentChanged {
                         ts: chrono::Utc::now().to_rfc3339(),
@@ -269,6 +281,7 @@ impl Session {
             proxy_decisions: Some(proxy_decisions),
             turn_counter: 0,
             item_counter: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            closed_on_resume,
         })
     }
 
