@@ -206,6 +206,10 @@ async fn run_async(
     while let Some(event) = handle.events.recv().await {
         renderer.render(&event);
         match &event.msg {
+            // A signal that came before the turn began found nothing to interrupt.
+            EventMsg::TurnStarted { .. } if stopped_by.get().is_some() => {
+                handle.submit(Op::Interrupt);
+            }
             EventMsg::TurnComplete {
                 last_agent_message, ..
             } => {
