@@ -38,6 +38,8 @@ struct Cli {
 enum Command {
     /// Run a task non-interactively and print what the agent does.
     Exec(commands::exec::ExecArgs),
+    /// List recorded sessions, or print one's transcript (`cadre sessions show ID`).
+    Sessions(commands::sessions::SessionsArgs),
     /// Show the effective configuration, whether the provider answers, and what the sandbox
     /// supports on this machine.
     Doctor(commands::doctor::DoctorArgs),
@@ -92,6 +94,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Some(Command::Exec(args)) => commands::exec::run(args, &env),
+        Some(Command::Sessions(args)) => commands::sessions::run(args, &env),
         Some(Command::Doctor(args)) => commands::doctor::run(args, &env),
         Some(Command::Sandbox(args)) => commands::sandbox::run(args, &env),
         Some(Command::Policy(args)) => commands::policy::run(args, &env),

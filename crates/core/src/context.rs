@@ -71,6 +71,10 @@ pub fn environment_message(
     profile: SecurityProfile,
     approval: ApprovalMode,
 ) -> ResponseItem {
+    ResponseItem::user(environment_text(cwd, profile, approval))
+}
+
+fn environment_text(cwd: &Path, profile: SecurityProfile, approval: ApprovalMode) -> String {
     let shell = std::env::var("SHELL").unwrap_or_else(|_| "bash".into());
     let date = chrono::Utc::now().format("%Y-%m-%d");
     let writes = if profile.allows_workspace_writes() {
@@ -85,10 +89,39 @@ pub fn environment_message(
     } else {
         "none"
     };
-    ResponseItem::user(format!(
+    format!(
         "<environment_context>\n  <cwd>{}</cwd>\n  <security_profile>{profile}</security_profile>\n  <file_writes>{writes}</file_writes>\n  <network>{network}</network>\n  <approval_policy>{approval}</approval_policy>\n  <shell>{shell}</shell>\n  <os>{}</os>\n  <date>{date}</date>\n</environment_context>",
         cwd.display(),
         std::env::consts::OS,
+    )
+}
+
+/// A fresh environment block for a resumed session whose directory or profile is not the one
+/// the conversation so far was told about, saying first what changed.
+pub fn environment_change_message(
+    before: (&Path, SecurityProfile),
+    cwd: &Path,
+    profile: SecurityProfile,
+    approval: ApprovalMode,
+) -> ResponseItem {
+    let mut changes = Vec::new();
+    if before.0 != cwd {
+        changes.push(format!(
+            "the working directory is now {} (it was {})",
+            cwd.display(),
+            before.0.display()
+        ));
+    }
+    if before.1 != profile {
+        changes.push(format!(
+            "the security profile is now {profile} (it was {})",
+            before.1
+        ));
+    }
+    ResponseItem::user(format!(
+        "<environment_change>The session was resumed and {}. The environment below replaces the earlier one.</environment_change>\n{}",
+        changes.join(" and "),
+        environment_text(cwd, profile, approval)
     ))
 }
 

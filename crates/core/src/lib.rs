@@ -16,7 +16,9 @@ mod session;
 pub mod transcript;
 
 pub use config::{Config, ConfigError, ConfigToml, LoadOptions};
-pub use session::{SessionHandle, SessionOptions, TurnOutcome, new_session_id, spawn};
+pub use session::{
+    ABORTED_CALL_OUTPUT, SessionHandle, SessionOptions, TurnOutcome, new_session_id, spawn,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {

@@ -100,6 +100,8 @@ pub struct Session {
     proxy_decisions: Option<UnboundedReceiver<cadre_sandbox::ProxyDecision>>,
     turn_counter: u64,
     item_counter: Arc<std::sync::atomic::AtomicU64>,
+    /// Calls of the resumed transcript that had no output and were closed as aborted.
+    closed_on_resume: usize,
 }
 
 /// A fresh session id (time-ordered, so transcripts sort by start).
@@ -167,6 +169,14 @@ pub async fn spawn(options: SessionOptions) -> Result<SessionHandle, CoreError> 
         transcript_path: transcript_path.clone(),
         resumed,
     });
+    if session.closed_on_resume > 0 {
+        let _ = msg_tx.send(EventMsg::Warning {
+            message: format!(
+                "{} tool call(s) of the last run never finished (cadre was stopped); the model is told: \"{ABORTED_CALL_OUTPUT}\"",
+                session.closed_on_resume
+            ),
+        });
+    }
 
     let (op_tx, op_rx) = mpsc::unbounded_channel::<Op>();
     let task = tokio::spawn(session.run(op_rx));
@@ -196,11 +206,32 @@ impl Session {
             Some(observer),
         )?);
         let tools = options.tools.unwrap_or_else(cadre_tools::default_registry);
+        let mut closed_on_resume = 0;
         let (id, history, transcript) = match options.resume {
             Some(path) => {
                 let loaded = transcript::load(&path)?;
-                let writer = TranscriptWriter::reopen(&path)?;
-                (loaded.meta.id, loaded.items, writer)
+                let mut writer = TranscriptWriter::reopen(&path)?;
+                let mut history = loaded.items;
+                let mut added = close_dangling_calls(&history);
+                closed_on_resume = added.len();
+                if loaded.cwd != config.cwd || loaded.profile != config.profile {
+                    writer.append(&TranscriptLine::EnvironmentChanged {
+                        ts: chrono::Utc::now().to_rfc3339(),
+                        cwd: config.cwd.clone(),
+                        profile: config.profile,
+                    })?;
+                    added.push(context::environment_change_message(
+                        (&loaded.cwd, loaded.profile),
+                        &config.cwd,
+                        config.profile,
+                        config.approval,
+                    ));
+                }
+                for item in added {
+                    writer.append(&TranscriptLine::Item { item: item.clone() })?;
+                    history.push(item);
+                }
+                (loaded.meta.id, history, writer)
             }
             None => {
                 let id = options.session_id.clone().unwrap_or_else(new_session_id);
@@ -250,6 +281,7 @@ impl Session {
             proxy_decisions: Some(proxy_decisions),
             turn_counter: 0,
             item_counter: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            closed_on_resume,
         })
     }
 
@@ -401,6 +433,7 @@ impl Session {
                     turn_id: turn_id.clone(),
                     ts: now(),
                     reason: reason.clone(),
+                    usage: *usage,
                 });
                 self.emit(EventMsg::TurnAborted {
                     turn_id,
@@ -413,6 +446,7 @@ impl Session {
                     turn_id: turn_id.clone(),
                     ts: now(),
                     error: error.clone(),
+                    usage: *usage,
                 });
                 self.emit(EventMsg::TurnFailed {
                     turn_id,
@@ -607,6 +641,22 @@ impl Session {
         }
         results
     }
+}
+
+/// The output recorded on resume for a call that never got one because cadre stopped (killed,
+/// or the machine went down) while it ran.
+pub const ABORTED_CALL_OUTPUT: &str = "aborted: cadre stopped before it finished";
+
+/// Outputs for the calls of `history` that have none, so the model (and APIs that refuse a call
+/// without its output) sees every call answered.
+fn close_dangling_calls(history: &[ResponseItem]) -> Vec<ResponseItem> {
+    transcript::dangling_calls(history)
+        .into_iter()
+        .map(|call_id| ResponseItem::FunctionCallOutput {
+            call_id,
+            output: ABORTED_CALL_OUTPUT.to_string(),
+        })
+        .collect()
 }
 
 struct ModelAnswer {

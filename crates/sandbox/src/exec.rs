@@ -380,7 +380,7 @@ pub(crate) async fn run(
     on_output: Option<UnboundedSender<OutputChunk>>,
 ) -> Result<CommandOutput, SandboxError> {
     let Prepared {
-        command: std_command,
+        command: mut std_command,
         aftermath,
     } = prepare(
         sandbox,
@@ -389,6 +389,9 @@ pub(crate) async fn run(
         NamespaceHandoff::Take,
         PrivateTmpKind::Directory,
     )?;
+    // The command and its process group die with cadre, even on SIGKILL.
+    #[cfg(target_os = "linux")]
+    crate::death_guard::install(&mut std_command);
     let program = request.argv.first().cloned().unwrap_or_default();
     let mut command = Command::from(std_command);
     command
@@ -400,11 +403,11 @@ pub(crate) async fn run(
     command.process_group(0);
 
     let started = Instant::now();
-    let mut child = command
-        .spawn()
-        .map_err(|source| spawn_error(sandbox, program, source))?;
-    // The hook (and the fds it owns) is not needed once the child has exec'd.
-    drop(command);
+    #[cfg(target_os = "linux")]
+    let spawned = crate::death_guard::spawn(command).await;
+    #[cfg(not(target_os = "linux"))]
+    let spawned = command.spawn();
+    let mut child = spawned.map_err(|source| spawn_error(sandbox, program, source))?;
     let leftovers = aftermath.spawned();
     let pid = child.id();
     let aggregated = Arc::new(Mutex::new(Vec::new()));
@@ -501,6 +504,8 @@ async fn pump(
 /// Runs `argv` with the terminal's stdin, stdout and stderr, waiting for it to finish. Cadre
 /// ignores SIGINT and SIGQUIT meanwhile so that Ctrl-C reaches the command alone, and passes
 /// SIGTERM and SIGHUP sent to cadre on to the command (so the private temp dir is still removed).
+/// Call it from a thread that lives as long as cadre (the main thread): on Linux the command is
+/// killed when that thread ends.
 pub(crate) fn run_interactive(
     sandbox: &Sandbox,
     argv: &[String],
@@ -516,6 +521,8 @@ pub(crate) fn run_interactive(
         NamespaceHandoff::Skip,
         PrivateTmpKind::Directory,
     )?;
+    #[cfg(target_os = "linux")]
+    crate::death_guard::die_with_cadre(&mut command);
     let program = argv.first().cloned().unwrap_or_default();
     let mut child = command
         .spawn()
@@ -693,6 +700,71 @@ mod tests {
         assert_eq!(out.stdout, b"out\n");
         assert_eq!(out.stderr, b"err\n");
         assert_eq!(out.aggregated.len(), 8);
+    }
+
+    #[tokio::test]
+    async fn a_missing_program_is_a_spawn_error() {
+        let request = CommandRequest {
+            argv: vec!["/nonexistent/cadre-test-program".into()],
+            ..req("", 5000)
+        };
+        let error = trusted()
+            .run(request, CancellationToken::new(), None)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, SandboxError::Spawn { .. }), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_command_killed_by_a_signal_reports_it() {
+        let out = trusted()
+            .run(req("kill -TERM $$", 5000), CancellationToken::new(), None)
+            .await
+            .unwrap();
+        assert_eq!(out.exit_code, None);
+        assert_eq!(out.signal, Some(libc::SIGTERM));
+    }
+
+    /// The parent-death signal follows the thread that forked: a command first polled on a
+    /// thread that then ends must go on running.
+    #[test]
+    fn a_command_outlives_the_thread_that_started_it() {
+        use std::future::Future;
+        use std::task::{Context, Waker};
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let sandbox = trusted();
+        let dir = tempfile::tempdir().unwrap();
+        let started = dir.path().join("started");
+        let script = format!("touch {}; sleep 1; echo alive", started.display());
+        let run = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let _runtime = runtime.enter();
+                    let mut run = Box::pin(sandbox.run(
+                        script_in(&script, dir.path()),
+                        CancellationToken::new(),
+                        None,
+                    ));
+                    let mut context = Context::from_waker(Waker::noop());
+                    let deadline = Instant::now() + Duration::from_secs(20);
+                    while !started.exists() {
+                        assert!(Instant::now() < deadline, "the command never started");
+                        assert!(run.as_mut().poll(&mut context).is_pending());
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    run
+                })
+                .join()
+                .unwrap()
+        });
+        // The thread that first polled the run has ended.
+        let out = runtime.block_on(run).unwrap();
+        assert_eq!(out.stdout, b"alive\n", "{out:?}");
+        assert!(out.success());
     }
 
     #[tokio::test]

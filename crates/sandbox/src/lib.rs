@@ -28,6 +28,8 @@
 mod capabilities;
 #[cfg(target_os = "linux")]
 mod confinement;
+#[cfg(target_os = "linux")]
+mod death_guard;
 mod env_policy;
 mod error;
 mod exec;

@@ -20,6 +20,11 @@
 //! assert_eq!(server.requests()[1].tool_outputs()[0].0, "call_1");
 //! ```
 //!
+//! The server is strict by default: a request that OpenAI's APIs would refuse (a tool call
+//! without its output, an output without its call, an empty `input` or `messages`; see
+//! [`strict`]) gets the same HTTP 400 and OpenAI-shaped error, and is recorded but plays no
+//! reply. A test that must send such a request opts out with [`ModelServer::lenient`].
+//!
 //! A script file for the `cadre-scripted-model` binary is a JSON array of replies in their serde
 //! form, for example:
 //!
@@ -46,6 +51,8 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+pub mod strict;
 
 /// Usage reported when a reply does not set its own.
 pub const DEFAULT_USAGE: ScriptedUsage = ScriptedUsage {
@@ -477,6 +484,7 @@ struct ServerState {
     next_id: AtomicU64,
     next_call: AtomicU64,
     ignore_stream: AtomicBool,
+    strict: AtomicBool,
 }
 
 impl ServerState {
@@ -550,6 +558,13 @@ impl ModelServer {
         self
     }
 
+    /// Answers requests that OpenAI would refuse instead of refusing them (see [`strict`]), for
+    /// the tests that send such a request on purpose.
+    pub fn lenient(self) -> Self {
+        self.state.strict.store(false, Ordering::Relaxed);
+        self
+    }
+
     /// `http://127.0.0.1:PORT/v1`
     pub fn base_url(&self) -> String {
         format!("http://{}/v1", self.address)
@@ -597,6 +612,7 @@ impl ModelServer {
             next_id: AtomicU64::new(0),
             next_call: AtomicU64::new(0),
             ignore_stream: AtomicBool::new(false),
+            strict: AtomicBool::new(true),
         });
         let (shutdown, shutdown_signal) = tokio::sync::oneshot::channel::<()>();
         let app = Router::new()
@@ -697,6 +713,11 @@ async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Resp
         requests.push(recorded.clone());
         requests.len()
     };
+    if state.strict.load(Ordering::Relaxed)
+        && let Some(violation) = strict::check(&recorded)
+    {
+        return json_response(StatusCode::BAD_REQUEST, &violation.body());
+    }
     let reply = match &state.source {
         ReplySource::Script(replies) => lock(replies).pop_front(),
         ReplySource::Handler(handler) => Some(handler(&recorded)),
@@ -1367,7 +1388,7 @@ mod tests {
     #[test]
     fn serves_both_prefixes_and_reports_an_exhausted_script() {
         let server = ModelServer::start(vec![Reply::text("one"), Reply::text("two")]);
-        let (status, body) = post(&server, "/responses", &json!({"model": "m", "input": []}));
+        let (status, body) = post(&server, "/responses", &json!({"model": "m", "input": "hi"}));
         assert_eq!(status, 200);
         assert_eq!(
             serde_json::from_str::<Value>(&body).expect("JSON")["output"][0]["content"][0]["text"],
@@ -1376,14 +1397,18 @@ mod tests {
         let (status, body) = post(
             &server,
             "/v1/chat/completions",
-            &json!({"model": "m", "messages": []}),
+            &json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}),
         );
         assert_eq!(status, 200);
         assert_eq!(
             serde_json::from_str::<Value>(&body).expect("JSON")["choices"][0]["message"]["content"],
             "two"
         );
-        let (status, body) = post(&server, "/v1/responses", &json!({"model": "m"}));
+        let (status, body) = post(
+            &server,
+            "/v1/responses",
+            &json!({"model": "m", "input": "hi"}),
+        );
         assert_eq!(status, 400);
         assert!(body.contains("script_exhausted"), "{body}");
         let (status, _) = post(&server, "/v1/embeddings", &json!({}));
@@ -1396,6 +1421,31 @@ mod tests {
     }
 
     #[test]
+    fn strict_mode_refuses_what_openai_refuses_unless_lenient() {
+        let dangling = json!({"model": "m", "input": [
+            {"type": "message", "role": "user", "content": "go"},
+            {"type": "function_call", "call_id": "c1", "name": "shell", "arguments": "{}"},
+        ]});
+        let server = ModelServer::start(vec![Reply::text("one")]);
+        let (status, body) = post(&server, "/v1/responses", &dangling);
+        assert_eq!(status, 400, "{body}");
+        let error: Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(error["error"]["type"], "invalid_request_error");
+        assert_eq!(
+            error["error"]["message"],
+            "No tool output found for function call c1."
+        );
+        let (status, _) = post(&server, "/v1/chat/completions", &json!({"model": "m"}));
+        assert_eq!(status, 400);
+        assert_eq!(server.requests().len(), 2, "refused requests are recorded");
+        assert_eq!(server.replies_left(), 1, "and play no reply");
+
+        let server = ModelServer::start(vec![Reply::text("one")]).lenient();
+        let (status, body) = post(&server, "/v1/responses", &dangling);
+        assert_eq!(status, 200, "{body}");
+    }
+
+    #[test]
     fn chat_streams_fragments_and_usage_only_when_asked() {
         let server = ModelServer::start(vec![
             Reply::tool_call("shell", json!({"command": "echo hello"})).with_usage(7, 3),
@@ -1404,7 +1454,7 @@ mod tests {
         let (_, body) = post(
             &server,
             "/v1/chat/completions",
-            &json!({"model": "m", "messages": [], "stream": true, "stream_options": {"include_usage": true}}),
+            &json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": true, "stream_options": {"include_usage": true}}),
         );
         assert!(body.trim_end().ends_with("data: [DONE]"), "{body}");
         let chunks = data_lines(&body);
@@ -1432,7 +1482,7 @@ mod tests {
         let (_, body) = post(
             &server,
             "/v1/chat/completions",
-            &json!({"model": "m", "messages": [], "stream": true}),
+            &json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": true}),
         );
         let chunks = data_lines(&body);
         assert!(chunks.iter().all(|c| c.get("usage").is_none()), "{body}");
@@ -1444,7 +1494,7 @@ mod tests {
         let (_, body) = post(
             &server,
             "/v1/responses",
-            &json!({"model": "m", "input": [], "stream": true}),
+            &json!({"model": "m", "input": "hi", "stream": true}),
         );
         let events = data_lines(&body);
         let types: Vec<&str> = events
@@ -1487,7 +1537,7 @@ mod tests {
         let mut stream = std::net::TcpStream::connect(server.address()).expect("connect");
         write!(
             stream,
-            "POST /v1/responses HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}"
+            "POST /v1/responses HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n{{\"input\":\"hi\"}}"
         )
         .expect("write");
         let mut response = String::new();

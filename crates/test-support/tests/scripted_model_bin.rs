@@ -25,17 +25,10 @@ fn post(address: &str, body: &str) -> String {
     response
 }
 
-#[test]
-fn shell_then_answer_mode_calls_shell_until_it_sees_a_tool_output() {
+/// Starts the binary with `args` and returns it with the address it listens on.
+fn start(args: &[&str]) -> (Running, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cadre-scripted-model"))
-        .args([
-            "--mode",
-            "shell-then-answer",
-            "--port",
-            "0",
-            "--latency-ms",
-            "1",
-        ])
+        .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn");
@@ -52,7 +45,33 @@ fn shell_then_answer_mode_calls_shell_until_it_sees_a_tool_output() {
     let address = base_url
         .strip_prefix("http://")
         .and_then(|rest| rest.strip_suffix("/v1"))
-        .expect("http://ADDRESS/v1");
+        .expect("http://ADDRESS/v1")
+        .to_string();
+    (server, address)
+}
+
+#[test]
+fn lenient_answers_what_strict_refuses() {
+    let (server, address) = start(&["--mode", "shell-then-answer", "--port", "0", "--lenient"]);
+    let orphan = post(
+        &address,
+        r#"{"model":"m","messages":[{"role":"user","content":"go"},{"role":"tool","tool_call_id":"call_9","content":"ok"}]}"#,
+    );
+    assert!(orphan.starts_with("HTTP/1.0 200"), "{orphan}");
+    drop(server);
+}
+
+#[test]
+fn shell_then_answer_mode_calls_shell_until_it_sees_a_tool_output() {
+    let (server, address) = start(&[
+        "--mode",
+        "shell-then-answer",
+        "--port",
+        "0",
+        "--latency-ms",
+        "1",
+    ]);
+    let address = address.as_str();
 
     let first = post(
         address,
@@ -63,10 +82,18 @@ fn shell_then_answer_mode_calls_shell_until_it_sees_a_tool_output() {
 
     let second = post(
         address,
-        r#"{"model":"m","messages":[{"role":"user","content":"go"},{"role":"tool","tool_call_id":"call_1","content":"ok"}]}"#,
+        r#"{"model":"m","messages":[{"role":"user","content":"go"},{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"shell","arguments":"{\"command\":\"true\"}"}}]},{"role":"tool","tool_call_id":"call_1","content":"ok"}]}"#,
     );
     assert!(second.contains(r#""finish_reason":"stop""#), "{second}");
     assert!(!second.contains("tool_calls"), "{second}");
+
+    // Strict by default: a tool result that answers no call is refused as OpenAI refuses it.
+    let orphan = post(
+        address,
+        r#"{"model":"m","messages":[{"role":"user","content":"go"},{"role":"tool","tool_call_id":"call_9","content":"ok"}]}"#,
+    );
+    assert!(orphan.starts_with("HTTP/1.0 400"), "{orphan}");
+    assert!(orphan.contains("invalid_request_error"), "{orphan}");
     drop(server);
 }
 

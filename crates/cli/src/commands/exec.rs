@@ -30,10 +30,15 @@ enum ExecCommand {
 
 #[derive(Debug, clap::Args)]
 struct ResumeArgs {
-    /// Continue the most recent session.
+    /// Continue the most recent session you started in this directory (sub-agents' sessions
+    /// are skipped).
     #[arg(long)]
     last: bool,
-    /// The session id (or a unique prefix of it); with --last, this is the prompt.
+    /// With --last: the most recent session of any directory.
+    #[arg(long, requires = "last")]
+    all: bool,
+    /// The session id: the full id, a unique prefix of it, or the short id `cadre sessions`
+    /// shows. With --last, this is the prompt.
     session_id: Option<String>,
     /// The follow-up task. `-` or nothing reads it from standard input.
     prompt: Option<String>,
@@ -45,7 +50,8 @@ pub struct ExecOptions {
     #[arg(short, long, global = true)]
     pub model: Option<String>,
     /// Security profile for the commands the agent runs: offline (default), net-read-only,
-    /// workspace-write, workspace-net, trusted.
+    /// workspace-write, workspace-net, trusted. A resumed session keeps its own profile unless
+    /// this is given.
     #[arg(long, value_name = "PROFILE", global = true)]
     pub profile: Option<SecurityProfile>,
     /// When to ask before running a command: untrusted, on-request (default), on-failure, never.
@@ -61,7 +67,8 @@ pub struct ExecOptions {
     /// --ask-for-approval on-request`.
     #[arg(long, global = true, conflicts_with_all = ["profile", "approval"])]
     pub full_auto: bool,
-    /// Work in this directory (the workspace) instead of the current one.
+    /// Work in this directory (the workspace) instead of the current one. A resumed session
+    /// keeps its own directory unless this is given.
     #[arg(short = 'C', long = "cd", value_name = "DIR", global = true)]
     pub cd: Option<PathBuf>,
     /// Print one JSON object per event (JSONL) instead of readable text.
@@ -97,7 +104,10 @@ pub fn run(args: ExecArgs, env: &CliEnv) -> anyhow::Result<u8> {
         None => (args.options, args.prompt, None),
         Some(ExecCommand::Resume(resume)) => {
             let (selector, prompt) = if resume.last {
-                (ResumeSelector::Last, resume.prompt.or(resume.session_id))
+                let selector = ResumeSelector::Last {
+                    any_directory: resume.all,
+                };
+                (selector, resume.prompt.or(resume.session_id))
             } else {
                 let id = resume
                     .session_id
@@ -117,24 +127,27 @@ pub fn run(args: ExecArgs, env: &CliEnv) -> anyhow::Result<u8> {
 }
 
 enum ResumeSelector {
-    Last,
+    Last { any_directory: bool },
     Id(String),
 }
 
+/// The task from the argument or standard input; empty or blank text is refused the same way
+/// wherever it came from.
 fn read_prompt(prompt: Option<String>) -> anyhow::Result<String> {
-    match prompt.as_deref() {
-        Some("-") | None => {
+    let text = match prompt {
+        Some(text) if text != "-" => text,
+        _ => {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
                 .context("cannot read the prompt from standard input")?;
-            if text.trim().is_empty() {
-                bail!("no prompt: pass the task as an argument or on standard input");
-            }
-            Ok(text)
+            text
         }
-        Some(text) => Ok(text.to_string()),
+    };
+    if text.trim().is_empty() {
+        bail!("no prompt: the task is empty; pass it as an argument or on standard input");
     }
+    Ok(text)
 }
 
 async fn run_async(
@@ -143,11 +156,16 @@ async fn run_async(
     resume: Option<ResumeSelector>,
     env: &CliEnv,
 ) -> anyhow::Result<u8> {
-    let config = env.load_config(options.cd.clone(), options.config_flags())?;
+    let flags = options.config_flags();
+    let mut config = env.load_config(options.cd.clone(), flags.clone())?;
     let resume_path = match resume {
         None => None,
-        Some(ResumeSelector::Last) => {
-            Some(cadre_core::transcript::find_last(&config.sessions_dir())?)
+        Some(ResumeSelector::Last { any_directory }) => {
+            let here = (!any_directory).then_some(config.cwd.as_path());
+            Some(cadre_core::transcript::find_last(
+                &config.sessions_dir(),
+                here,
+            )?)
         }
         Some(ResumeSelector::Id(id)) => Some(cadre_core::transcript::find_by_id(
             &config.sessions_dir(),
@@ -155,9 +173,28 @@ async fn run_async(
         )?),
     };
     let session_id = match &resume_path {
-        Some(path) => cadre_core::transcript::load(path)?.meta.id,
+        Some(path) => {
+            // A resumed session keeps its directory and profile unless `-C` or `--profile`
+            // says otherwise (the session then tells the model what changed).
+            let loaded = cadre_core::transcript::load(path)?;
+            if options.cd.is_none() && !loaded.cwd.is_dir() {
+                bail!(
+                    "the session's directory {} no longer exists; pass -C DIR to continue it elsewhere",
+                    loaded.cwd.display()
+                );
+            }
+            let cd = options.cd.clone().or_else(|| Some(loaded.cwd.clone()));
+            let flags = ConfigToml {
+                profile: flags.profile.or(Some(loaded.profile)),
+                ..flags
+            };
+            config = env.load_config(cd, flags)?;
+            loaded.meta.id
+        }
         None => cadre_core::new_session_id(),
     };
+    // Listening before the session starts: a signal from now on stops it cleanly.
+    let signals = StopSignals::listen()?;
     let (policy, audit) = env.gate_parts(&config, &session_id).await?;
     let tools =
         crate::commands::supervisor::exec_tools(env, &config, policy.clone(), audit.clone())?;
@@ -177,26 +214,7 @@ async fn run_async(
     .await?;
     handle.submit(Op::UserInput { text: prompt });
     handle.submit(Op::Shutdown);
-
-    let ops = handle.op_sender();
-    tokio::spawn(async move {
-        // The first Ctrl-C interrupts the turn cleanly; a second one quits at once. A repeat
-        // within a moment is the same keypress delivered twice (once by the terminal, once by
-        // a wrapper such as the npm launcher that forwards it), not a second request.
-        let mut first_press: Option<std::time::Instant> = None;
-        while tokio::signal::ctrl_c().await.is_ok() {
-            match first_press {
-                None => {
-                    first_press = Some(std::time::Instant::now());
-                    let _ = ops.send(Op::Interrupt);
-                }
-                Some(at) if at.elapsed() > std::time::Duration::from_millis(500) => {
-                    std::process::exit(130);
-                }
-                Some(_) => {}
-            }
-        }
-    });
+    let stopped_by = stop_on_signals(signals, handle.op_sender());
 
     let mut renderer: Box<dyn Renderer> = if options.json {
         Box::new(JsonlRenderer::new())
@@ -208,18 +226,18 @@ async fn run_async(
     while let Some(event) = handle.events.recv().await {
         renderer.render(&event);
         match &event.msg {
+            // A signal that came before the turn began found nothing to interrupt.
+            EventMsg::TurnStarted { .. } if stopped_by.get().is_some() => {
+                handle.submit(Op::Interrupt);
+            }
             EventMsg::TurnComplete {
                 last_agent_message, ..
             } => {
                 status = 0;
                 last_message = last_agent_message.clone();
             }
-            EventMsg::TurnAborted { reason, .. } => {
-                status = if reason.contains("interrupted") {
-                    130
-                } else {
-                    1
-                };
+            EventMsg::TurnAborted { .. } => {
+                status = stopped_by.get().map_or(1, |signal| signal.exit_status());
             }
             EventMsg::TurnFailed { .. } => status = 1,
             EventMsg::ShutdownComplete => break,
@@ -232,4 +250,101 @@ async fn run_async(
             .with_context(|| format!("cannot write the last message to {}", path.display()))?;
     }
     Ok(status)
+}
+
+/// A signal that stops `cadre exec` the way Ctrl-C does: the running command's process group is
+/// killed, the interruption recorded, and cadre exits with 128 + the signal's number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(unix), allow(dead_code))]
+enum StopSignal {
+    /// Ctrl-C.
+    Interrupt,
+    /// `kill`, a service manager, a container stopping.
+    Terminate,
+    /// The terminal was closed.
+    HangUp,
+}
+
+impl StopSignal {
+    fn exit_status(self) -> u8 {
+        match self {
+            StopSignal::Interrupt => 130,
+            StopSignal::Terminate => 143,
+            StopSignal::HangUp => 129,
+        }
+    }
+}
+
+struct StopSignals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hang_up: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    #[cfg(unix)]
+    fn listen() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind| signal(kind).context("cannot listen for signals");
+        Ok(StopSignals {
+            interrupt: listen(SignalKind::interrupt())?,
+            terminate: listen(SignalKind::terminate())?,
+            hang_up: listen(SignalKind::hangup())?,
+        })
+    }
+
+    #[cfg(unix)]
+    async fn next(&mut self) -> Option<StopSignal> {
+        tokio::select! {
+            received = self.interrupt.recv() => received.map(|()| StopSignal::Interrupt),
+            received = self.terminate.recv() => received.map(|()| StopSignal::Terminate),
+            received = self.hang_up.recv() => received.map(|()| StopSignal::HangUp),
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn listen() -> anyhow::Result<Self> {
+        Ok(StopSignals {})
+    }
+
+    #[cfg(not(unix))]
+    async fn next(&mut self) -> Option<StopSignal> {
+        tokio::signal::ctrl_c()
+            .await
+            .ok()
+            .map(|()| StopSignal::Interrupt)
+    }
+}
+
+/// Interrupts the session on the first stop signal and exits at once on a second one; returns
+/// the signal that stopped it, once one has.
+fn stop_on_signals(
+    mut signals: StopSignals,
+    ops: tokio::sync::mpsc::UnboundedSender<Op>,
+) -> std::sync::Arc<std::sync::OnceLock<StopSignal>> {
+    let stopped_by = std::sync::Arc::new(std::sync::OnceLock::new());
+    let first = stopped_by.clone();
+    tokio::spawn(async move {
+        // A repeat within a moment is the same keypress delivered twice (once by the terminal,
+        // once by a wrapper such as the npm launcher that forwards it), not a second request.
+        let mut first_at: Option<std::time::Instant> = None;
+        while let Some(signal) = signals.next().await {
+            match first_at {
+                None => {
+                    first_at = Some(std::time::Instant::now());
+                    let _ = first.set(signal);
+                    let _ = ops.send(Op::Interrupt);
+                }
+                // The commands still die with cadre (see the sandbox's death guard).
+                Some(at) if at.elapsed() > std::time::Duration::from_millis(500) => {
+                    std::process::exit(i32::from(signal.exit_status()));
+                }
+                Some(_) => {}
+            }
+        }
+    });
+    stopped_by
 }

@@ -9,6 +9,7 @@ pub mod exec;
 pub mod policy;
 pub mod research;
 pub mod sandbox;
+pub mod sessions;
 pub mod supervisor;
 pub mod trust;
 

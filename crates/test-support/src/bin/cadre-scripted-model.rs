@@ -1,9 +1,9 @@
 //! A scripted model server as a process, for benchmarks and manual runs of cadre.
 //!
 //! ```text
-//! cadre-scripted-model --script FILE [--latency-ms N] [--port N]
-//! cadre-scripted-model --mode shell-then-answer [--latency-ms N] [--port N]
-//! cadre-scripted-model --mode supervisor-plan [--tasks N] [--latency-ms N] [--port N]
+//! cadre-scripted-model --script FILE [--latency-ms N] [--port N] [--lenient]
+//! cadre-scripted-model --mode shell-then-answer [--latency-ms N] [--port N] [--lenient]
+//! cadre-scripted-model --mode supervisor-plan [--tasks N] [--latency-ms N] [--port N] [--lenient]
 //! ```
 //!
 //! `--script FILE` plays the replies of FILE, a JSON array of replies in the serde form of
@@ -21,7 +21,9 @@
 //! request arrives.
 //!
 //! `--latency-ms N` delays the start of every answer; `--port N` picks the port (0, the default,
-//! takes a free one). Once listening it prints `listening on http://127.0.0.1:PORT/v1` and serves
+//! takes a free one). The server is strict: a request that OpenAI's APIs refuse (a tool call
+//! without its output, an output without its call, an empty `input` or no `messages`) gets the
+//! same HTTP 400 and error body; `--lenient` answers such requests instead. Once listening it prints `listening on http://127.0.0.1:PORT/v1` and serves
 //! until killed.
 
 use cadre_test_support::model_server::{ModelServer, Reply};
@@ -30,7 +32,10 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: cadre-scripted-model (--script FILE | --mode shell-then-answer | --mode supervisor-plan [--tasks N]) [--latency-ms N] [--port N]";
+const USAGE: &str = "usage: cadre-scripted-model (--script FILE | --mode shell-then-answer | --mode supervisor-plan [--tasks N]) [--latency-ms N] [--port N] [--lenient]
+
+Requests that OpenAI's APIs refuse (a tool call without its output, an output without its call,
+an empty `input` or no `messages`) get the same HTTP 400 and error body; --lenient answers them.";
 
 const BUILTIN_ROLES: [&str; 8] = [
     "CodeExpert",
@@ -54,6 +59,7 @@ struct Options {
     latency: Duration,
     port: u16,
     tasks: usize,
+    lenient: bool,
 }
 
 fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
@@ -61,6 +67,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
     let mut latency = Duration::ZERO;
     let mut port = 0;
     let mut tasks = BUILTIN_ROLES.len();
+    let mut lenient = false;
     while let Some(arg) = args.next() {
         let mut value = |flag: &str| args.next().ok_or(format!("{flag} needs a value"));
         match arg.as_str() {
@@ -101,6 +108,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
                     .parse()
                     .map_err(|_| format!("--tasks takes a number, not `{number}`"))?;
             }
+            "--lenient" => lenient = true,
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
@@ -111,6 +119,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
         latency,
         port,
         tasks,
+        lenient,
     })
 }
 
@@ -174,6 +183,11 @@ fn main() -> ExitCode {
         }
     }
     .with_latency(options.latency);
+    let server = if options.lenient {
+        server.lenient()
+    } else {
+        server
+    };
     println!("listening on {}", server.base_url());
     let _ = std::io::stdout().flush();
     loop {
