@@ -23,22 +23,7 @@ pub struct PolicyVerdict {
     pub unknown: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PolicyDecision {
-    Allow,
-    Ask,
-    Forbid,
-}
-
-impl PolicyDecision {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyDecision::Allow => "allow",
-            PolicyDecision::Ask => "ask",
-            PolicyDecision::Forbid => "forbid",
-        }
-    }
-}
+pub use cadre_protocol::PolicyDecision;
 
 /// What a session does with a command once the policy has spoken, under a profile and an
 /// approval mode.
@@ -326,12 +311,8 @@ impl CommandPolicy for cadre_policy::Policy {
 impl From<cadre_policy::Evaluation> for PolicyVerdict {
     fn from(evaluation: cadre_policy::Evaluation) -> Self {
         PolicyVerdict {
-            decision: match evaluation.decision {
-                cadre_policy::Decision::Allow => PolicyDecision::Allow,
-                cadre_policy::Decision::Ask => PolicyDecision::Ask,
-                cadre_policy::Decision::Forbid => PolicyDecision::Forbid,
-            },
-            unknown: evaluation.rule == "unknown",
+            decision: evaluation.decision,
+            unknown: evaluation.unknown,
             rule: evaluation.rule,
             reason: evaluation.reason,
         }

@@ -1,38 +1,11 @@
 //! The outcome of checking a command: a decision, the rule that produced it, and one entry per
 //! simple command for compound scripts.
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
+use serde::Serialize;
 
-/// What cadre does with a command. Ordered from least to most restrictive, so the decision for a
-/// compound command is the maximum of its parts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Decision {
-    /// Run without asking.
-    Allow,
-    /// Ask the user first.
-    Ask,
-    /// Never run.
-    Forbid,
-}
-
-impl Decision {
-    /// The lowercase name used in rule files and output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Allow => "allow",
-            Decision::Ask => "ask",
-            Decision::Forbid => "forbid",
-        }
-    }
-}
-
-impl fmt::Display for Decision {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// What cadre does with a command: one definition, in `cadre_protocol`, for the policy, the
+/// gate and every front end.
+pub use cadre_protocol::PolicyDecision as Decision;
 
 /// The decision for a whole command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,6 +16,10 @@ pub struct Evaluation {
     pub rule: String,
     /// Why, in words a user can act on.
     pub reason: String,
+    /// No rule covers the command: the decision is the default `ask` (as opposed to a rule
+    /// that says `ask`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unknown: bool,
     /// One entry per simple command found in the script, in the parser's order.
     pub parts: Vec<PartEvaluation>,
 }
@@ -55,4 +32,7 @@ pub struct PartEvaluation {
     pub decision: Decision,
     pub rule: String,
     pub reason: String,
+    /// No rule covers this command.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unknown: bool,
 }

@@ -91,6 +91,8 @@ struct Outcome {
     reason: String,
     /// A rule that speaks for the commands nested in this one (not a transparent wrapper rule).
     covers_nested: bool,
+    /// No rule matched: the decision is the default.
+    unknown: bool,
 }
 
 impl Policy {
@@ -218,6 +220,7 @@ impl Policy {
                 decision: Decision::Allow,
                 rule: "builtin:empty".to_string(),
                 reason: "the script runs no command".to_string(),
+                unknown: false,
                 parts: Vec::new(),
             };
         }
@@ -238,6 +241,7 @@ impl Policy {
                     rule: parent_outcome.rule.clone(),
                     reason: parent_outcome.reason.clone(),
                     covers_nested: true,
+                    unknown: parent_outcome.unknown,
                 };
             }
             outcomes.push(outcome);
@@ -250,6 +254,7 @@ impl Policy {
                 decision: outcome.decision,
                 rule: outcome.rule,
                 reason: outcome.reason,
+                unknown: outcome.unknown,
             })
             .collect();
         // The first part with the most restrictive decision explains the whole.
@@ -266,6 +271,7 @@ impl Policy {
                 (count, Decision::Allow) => format!("all {count} commands are allowed"),
                 _ => format!("{}: {}", decisive.command, decisive.reason),
             },
+            unknown: decisive.unknown,
             parts,
         }
     }
@@ -294,6 +300,7 @@ impl Policy {
                 rule: "unknown".to_string(),
                 reason,
                 covers_nested: false,
+                unknown: true,
             };
         };
         let mut outcome = Outcome {
@@ -301,6 +308,7 @@ impl Policy {
             rule: rule.id.clone(),
             reason: rule.reason.clone(),
             covers_nested: !rule.transparent,
+            unknown: false,
         };
         if outcome.decision == Decision::Allow {
             if rule.writes_file != Some(true)
@@ -339,6 +347,7 @@ fn unparseable(err: &shell::ParseError) -> Evaluation {
         decision: Decision::Ask,
         rule: "unparseable".to_string(),
         reason: format!("cadre cannot analyse this command: {err}"),
+        unknown: false,
         parts: Vec::new(),
     }
 }

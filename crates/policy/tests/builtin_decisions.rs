@@ -322,3 +322,19 @@ fn evaluation_serialises_to_json() {
     assert_eq!(json["parts"][1]["command"], "wc -l");
     assert_eq!(json["parts"][1]["decision"], "allow");
 }
+
+#[test]
+fn a_command_no_rule_covers_is_marked_unknown_and_a_rule_that_asks_is_not() {
+    let policy = Policy::builtin();
+    let unknown = policy.check_script("frobnicate --all");
+    assert_eq!(unknown.decision, Decision::Ask);
+    assert!(unknown.unknown);
+    assert!(unknown.parts[0].unknown);
+    let asked = policy.check_script("cat notes > copy.txt");
+    assert_eq!(asked.decision, Decision::Ask);
+    assert!(!asked.unknown);
+    // The strictest part explains the whole: a forbidden part outranks an unknown one.
+    let mixed = policy.check_script("frobnicate && rm -rf /");
+    assert_eq!(mixed.decision, Decision::Forbid);
+    assert!(!mixed.unknown);
+}

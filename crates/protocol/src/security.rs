@@ -178,3 +178,33 @@ mod tests {
         assert!(err.contains("net-read-only"));
     }
 }
+
+/// What the command policy says about a command. Ordered from least to most restrictive, so the
+/// decision for a compound command is the maximum of its parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyDecision {
+    /// Run without asking.
+    Allow,
+    /// Ask the user first (what the approval mode settles).
+    Ask,
+    /// Never run.
+    Forbid,
+}
+
+impl PolicyDecision {
+    /// The lowercase name used in rule files and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyDecision::Allow => "allow",
+            PolicyDecision::Ask => "ask",
+            PolicyDecision::Forbid => "forbid",
+        }
+    }
+}
+
+impl std::fmt::Display for PolicyDecision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
