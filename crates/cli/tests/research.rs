@@ -904,3 +904,42 @@ fn research_fetches_obey_the_network_allowlist_and_refusals_are_audited() {
         .count();
     assert!(refused >= 5, "{refused} refusals recorded");
 }
+
+#[test]
+fn durations_are_read_the_same_way_as_every_other_command() {
+    let home = tempfile::tempdir().unwrap();
+    let docs = tempfile::tempdir().unwrap();
+    std::fs::write(
+        docs.path().join("notes.md"),
+        "# Notes\n\nThe audit log is chained.\n",
+    )
+    .unwrap();
+    cadre(home.path())
+        .args([
+            "deep-research",
+            "how is the log chained?",
+            "--provider",
+            "local",
+        ])
+        .arg("--path")
+        .arg(docs.path())
+        .args(["--timeout", "1h30m", "--estimate"])
+        .assert()
+        .success();
+    cadre(home.path())
+        .args([
+            "deep-research",
+            "q",
+            "--provider",
+            "local",
+            "--timeout",
+            "soon",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("`soon` is not a duration"));
+    cadre(home.path())
+        .args(["audit", "show", "--since", "2d"])
+        .assert()
+        .success();
+}

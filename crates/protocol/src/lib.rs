@@ -6,6 +6,7 @@
 //! command is sandboxed, so any front end can depend on it without pulling in the engine.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod duration;
 pub mod events;
 pub mod items;
 pub mod network;

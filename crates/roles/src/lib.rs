@@ -30,15 +30,14 @@
 
 mod builtin;
 mod catalog;
-mod duration;
 mod fields;
 mod formats;
 mod front_matter;
 mod parse;
 mod tool_names;
 
+pub use cadre_protocol::duration::format_duration;
 pub use catalog::{RoleCatalog, RoleError};
-pub use duration::format_duration;
 pub use parse::parse_role_file;
 pub use tool_names::CADRE_TOOLS;
 

@@ -460,19 +460,8 @@ fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
             .expect("midnight exists")
             .and_utc());
     }
-    let (number, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len()),
-    );
-    let amount: i64 = number.parse().map_err(|_| since_error(text))?;
-    let age = match unit {
-        "s" => chrono::Duration::seconds(amount),
-        "m" => chrono::Duration::minutes(amount),
-        "h" => chrono::Duration::hours(amount),
-        "d" => chrono::Duration::days(amount),
-        "w" => chrono::Duration::weeks(amount),
-        _ => return Err(since_error(text)),
-    };
+    let age = cadre_protocol::duration::parse_duration(text).map_err(|_| since_error(text))?;
+    let age = chrono::Duration::from_std(age).map_err(|_| since_error(text))?;
     Ok(Utc::now() - age)
 }
 

@@ -100,7 +100,7 @@ pub struct ResearchArgs {
     pub max_pages: Option<usize>,
 
     /// Wall-clock limit of the run: `90`, `90s`, `5m`, `1h`.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = super::parse_duration)]
     pub timeout: Option<Duration>,
 
     /// Print the expected number of model calls and pages, and run nothing.
@@ -170,24 +170,6 @@ pub struct ResearchArgs {
     /// Never fetch or cite this domain (repeatable).
     #[arg(long = "deny-domain", value_name = "DOMAIN")]
     pub deny_domains: Vec<String>,
-}
-
-/// `90`, `90s`, `5m`, `1h`.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .map_or((text, ""), |i| text.split_at(i));
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration; write 90, 90s, 5m or 1h"))?;
-    let seconds = match unit.trim() {
-        "" | "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        other => return Err(format!("unknown duration unit `{other}`; use s, m or h")),
-    };
-    Ok(Duration::from_secs_f64(seconds.max(0.0)))
 }
 
 /// Wraps the arguments so a journaled command line can be parsed again on `--resume`.

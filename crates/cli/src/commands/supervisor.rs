@@ -50,13 +50,13 @@ pub struct SupervisorArgs {
     #[arg(long, default_value_t = 32)]
     max_agents: usize,
     /// Time limit of the whole run (`90s`, `10m`, `1h`).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = super::parse_duration)]
     timeout: Option<Duration>,
     /// Time limit of each agent.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = super::parse_duration)]
     task_timeout: Option<Duration>,
     /// Stop an agent that shows no progress for this long (default 5m).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = super::parse_duration)]
     stall_timeout: Option<Duration>,
     /// Model calls per agent.
     #[arg(long)]
@@ -103,43 +103,6 @@ fn parse_strategy(s: &str) -> Result<Strategy, String> {
 
 fn parse_merge(s: &str) -> Result<MergeStrategy, String> {
     s.parse()
-}
-
-/// `500ms`, `90s`, `10m`, `1h`, `1h30m`, or plain seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if let Ok(secs) = text.parse::<f64>() {
-        return Ok(Duration::from_secs_f64(secs.max(0.0)));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (number, tail) = rest.split_at(digits);
-        let unit_len = tail
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(tail.len());
-        let (unit, tail) = tail.split_at(unit_len);
-        let value: f64 = number
-            .parse()
-            .map_err(|_| format!("invalid duration `{text}`; use e.g. 500ms, 90s, 10m, 1h30m"))?;
-        let secs = match unit.trim() {
-            "ms" => value / 1000.0,
-            "s" | "sec" | "secs" => value,
-            "m" | "min" | "mins" => value * 60.0,
-            "h" | "hr" | "hours" => value * 3600.0,
-            _ => {
-                return Err(format!(
-                    "invalid duration `{text}`; use e.g. 500ms, 90s, 10m, 1h30m"
-                ));
-            }
-        };
-        total += Duration::from_secs_f64(secs);
-        rest = tail;
-    }
-    Ok(total)
 }
 
 pub fn run(args: SupervisorArgs, env: &CliEnv) -> anyhow::Result<u8> {
@@ -559,17 +522,4 @@ pub fn exec_tools(
     );
     tools.register(research);
     Ok(tools)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
-        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
-        assert!(parse_duration("soon").is_err());
-    }
 }

@@ -2,11 +2,11 @@
 //! `timeout`; the body is the system prompt.
 
 use crate::RoleLoadProblem;
-use crate::duration::parse_duration;
 use crate::fields::Fields;
 use crate::parse::{PartialRole, read_common};
 use crate::tool_names::{cadre_tool, translate};
 use cadre_protocol::SecurityProfile;
+use cadre_protocol::duration::parse_duration;
 
 pub(crate) fn read(fields: &mut Fields<'_>) -> Result<PartialRole, RoleLoadProblem> {
     let common = read_common(fields, false)?;
@@ -22,20 +22,22 @@ pub(crate) fn read(fields: &mut Fields<'_>) -> Result<PartialRole, RoleLoadProbl
         ),
     };
     let max_turns = fields.positive_integer("max_turns")?;
-    let timeout =
-        match fields.text("timeout")? {
-            None => None,
-            Some(text) => Some(parse_duration(&text).filter(|d| !d.is_zero()).ok_or_else(
-                || {
+    let timeout = match fields.text("timeout")? {
+        None => None,
+        Some(text) => Some(
+            parse_duration(&text)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
                     fields.fatal(
                         "timeout",
                         &format!(
                             "expected a duration such as `90s`, `10m` or `1h30m`, found `{text}`"
                         ),
                     )
-                },
-            )?),
-        };
+                })?,
+        ),
+    };
     Ok(PartialRole {
         common,
         tools,
