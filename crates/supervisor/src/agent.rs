@@ -98,12 +98,7 @@ impl SessionParts {
             .agent_stopped(
                 &result.agent_id,
                 result.status.as_str(),
-                cadre_protocol::TokenUsage {
-                    input_tokens: result.usage.input_tokens,
-                    output_tokens: result.usage.output_tokens,
-                    total_tokens: result.usage.total(),
-                    ..Default::default()
-                },
+                result.usage.token_usage(),
             )
             .await;
     }

@@ -90,11 +90,7 @@ impl RunControl {
             let mut spent = self.spent.lock().expect("budget lock");
             spent.0.add(usage);
             if let Some(price) = price {
-                spent.1 += price.cost(&cadre_protocol::TokenUsage {
-                    input_tokens: usage.input_tokens,
-                    output_tokens: usage.output_tokens,
-                    ..Default::default()
-                });
+                spent.1 += price.cost(&usage.token_usage());
             }
             *spent
         };
@@ -141,6 +137,7 @@ mod tests {
             Usage {
                 input_tokens: 60,
                 output_tokens: 30,
+                ..Usage::default()
             },
             None,
         );
@@ -149,6 +146,7 @@ mod tests {
             Usage {
                 input_tokens: 10,
                 output_tokens: 0,
+                ..Usage::default()
             },
             None,
         );
@@ -161,5 +159,27 @@ mod tests {
             TaskStatus::BudgetExhausted
         );
         assert!(control.cancelled().is_cancelled());
+    }
+
+    #[test]
+    fn cached_input_is_priced_at_the_cached_rate() {
+        let control = RunControl::new(&Limits::default(), CancellationToken::new());
+        let price = ModelPrice {
+            input_per_mtok: 10.0,
+            output_per_mtok: 0.0,
+            cached_input_per_mtok: Some(1.0),
+        };
+        control.add_usage(
+            Usage {
+                input_tokens: 1_000_000,
+                cached_input_tokens: 800_000,
+                output_tokens: 0,
+            },
+            Some(price),
+        );
+        let (usage, cost) = control.spent();
+        assert_eq!(usage.cached_input_tokens, 800_000);
+        // 200k fresh at $10/M plus 800k cached at $1/M.
+        assert!((cost - 2.8).abs() < 1e-9, "{cost}");
     }
 }

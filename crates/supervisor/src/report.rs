@@ -54,13 +54,29 @@ pub struct CommandRun {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     pub input_tokens: u64,
+    /// The part of `input_tokens` the provider served from its prompt cache (priced at the
+    /// cached rate, as `exec` and `deep-research` price it).
+    #[serde(default)]
+    pub cached_input_tokens: u64,
     pub output_tokens: u64,
 }
 
 impl Usage {
     pub fn add(&mut self, other: Usage) {
         self.input_tokens += other.input_tokens;
+        self.cached_input_tokens += other.cached_input_tokens;
         self.output_tokens += other.output_tokens;
+    }
+
+    /// The same counts in the protocol's shape, for pricing and the audit log.
+    pub fn token_usage(&self) -> cadre_protocol::TokenUsage {
+        cadre_protocol::TokenUsage {
+            input_tokens: self.input_tokens,
+            cached_input_tokens: self.cached_input_tokens,
+            output_tokens: self.output_tokens,
+            total_tokens: self.total(),
+            ..Default::default()
+        }
     }
 
     pub fn total(&self) -> u64 {
@@ -72,6 +88,7 @@ impl From<cadre_protocol::TokenUsage> for Usage {
     fn from(u: cadre_protocol::TokenUsage) -> Self {
         Usage {
             input_tokens: u.input_tokens,
+            cached_input_tokens: u.cached_input_tokens,
             output_tokens: u.output_tokens,
         }
     }
