@@ -9,7 +9,7 @@ use crate::context;
 use crate::gate::{CommandPolicy, CoreGate};
 use crate::transcript::{self, SessionMeta, TranscriptLine, TranscriptWriter};
 use cadre_model::{ModelClient, ModelEvent, Prompt};
-use cadre_protocol::{Event, EventMsg, Op, ResponseItem, TokenUsage};
+use cadre_protocol::{AbortReason, Event, EventMsg, Op, ResponseItem, TokenUsage};
 use cadre_sandbox::Sandbox;
 use cadre_tools::{ToolCall, ToolContext, ToolRegistry, ToolResult};
 use futures::future::join_all;
@@ -49,7 +49,7 @@ pub enum TurnOutcome {
         usage: TokenUsage,
     },
     Aborted {
-        reason: String,
+        reason: AbortReason,
         usage: TokenUsage,
     },
     Failed {
@@ -400,12 +400,11 @@ impl Session {
             },
             LoopEnd::Cancelled => {
                 let reason = if timed_out.load(std::sync::atomic::Ordering::SeqCst) {
-                    format!(
-                        "time limit reached ({}s per turn)",
-                        self.config.turn_timeout.map(|t| t.as_secs()).unwrap_or(0)
-                    )
+                    AbortReason::TimeLimit {
+                        seconds: self.config.turn_timeout.map(|t| t.as_secs()).unwrap_or(0),
+                    }
                 } else {
-                    "interrupted by the user".to_string()
+                    AbortReason::Interrupted
                 };
                 TurnOutcome::Aborted { reason, usage }
             }
@@ -432,7 +431,8 @@ impl Session {
                 self.record(TranscriptLine::TurnAborted {
                     turn_id: turn_id.clone(),
                     ts: now(),
-                    reason: reason.clone(),
+                    reason: reason.to_string(),
+                    why: Some(reason.clone()),
                     usage: *usage,
                 });
                 self.emit(EventMsg::TurnAborted {
@@ -521,7 +521,9 @@ impl Session {
             let mut abort = None;
             for (call, result) in calls.iter().zip(results) {
                 if result.abort_turn && abort.is_none() {
-                    abort = Some(result.output.clone());
+                    abort = Some(AbortReason::Tool {
+                        message: result.output.clone(),
+                    });
                 }
                 self.push_item(ResponseItem::FunctionCallOutput {
                     call_id: call.call_id.clone(),
@@ -535,10 +537,9 @@ impl Session {
                 return LoopEnd::Cancelled;
             }
         }
-        LoopEnd::Aborted(format!(
-            "limit reached: {} model calls in one turn (raise limits.max_model_calls_per_turn)",
-            self.config.max_model_calls_per_turn
-        ))
+        LoopEnd::Aborted(AbortReason::ModelCallLimit {
+            calls: self.config.max_model_calls_per_turn,
+        })
     }
 
     /// Streams one model answer, forwarding deltas as events.
@@ -669,6 +670,6 @@ struct ModelAnswer {
 enum LoopEnd {
     Done(Option<String>),
     Cancelled,
-    Aborted(String),
+    Aborted(AbortReason),
     Failed(String),
 }

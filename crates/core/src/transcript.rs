@@ -71,7 +71,11 @@ pub enum TranscriptLine {
     TurnAborted {
         turn_id: String,
         ts: String,
+        /// The reason in words.
         reason: String,
+        /// The reason as a type (absent in transcripts of older versions).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        why: Option<cadre_protocol::AbortReason>,
         #[serde(default)]
         usage: TokenUsage,
     },

@@ -143,7 +143,7 @@ pub enum EventMsg {
     /// The turn was stopped by the user (Ctrl-C) or a limit.
     TurnAborted {
         turn_id: String,
-        reason: String,
+        reason: AbortReason,
         usage: TokenUsage,
     },
     TurnFailed {
@@ -152,6 +152,36 @@ pub enum EventMsg {
         usage: TokenUsage,
     },
     ShutdownComplete,
+}
+
+/// Why a turn stopped before the model was done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AbortReason {
+    /// The user interrupted it (Ctrl-C or a stop signal).
+    Interrupted,
+    /// The turn's wall-clock limit (`limits.turn_timeout_secs`) was reached.
+    TimeLimit { seconds: u64 },
+    /// The turn made the most model calls one turn may (`limits.max_model_calls_per_turn`).
+    ModelCallLimit { calls: u32 },
+    /// A tool stopped the turn (the user stopped it at an approval, say).
+    Tool { message: String },
+}
+
+impl std::fmt::Display for AbortReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AbortReason::Interrupted => f.write_str("interrupted by the user"),
+            AbortReason::TimeLimit { seconds } => {
+                write!(f, "time limit reached ({seconds}s per turn)")
+            }
+            AbortReason::ModelCallLimit { calls } => write!(
+                f,
+                "limit reached: {calls} model calls in one turn (raise limits.max_model_calls_per_turn)"
+            ),
+            AbortReason::Tool { message } => f.write_str(message),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

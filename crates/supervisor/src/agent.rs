@@ -302,14 +302,14 @@ fn observe(
         }
         EventMsg::TurnAborted { reason, .. } => {
             *turn_ended = true;
-            if reason.starts_with("limit reached") {
+            if let cadre_protocol::AbortReason::ModelCallLimit { .. } = reason {
                 outcome.status = TaskStatus::BudgetExhausted;
                 outcome.error = Some(format!(
                     "the turn cap of {max_turns} model calls was reached"
                 ));
             } else {
                 outcome.status = TaskStatus::Failed;
-                outcome.error = Some(reason.clone());
+                outcome.error = Some(reason.to_string());
             }
         }
         EventMsg::TurnFailed { error, .. } => {

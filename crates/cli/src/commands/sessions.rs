@@ -6,7 +6,9 @@ use crate::render::{Renderer, human::HumanRenderer, jsonl::JsonlRenderer};
 use anyhow::Context;
 use cadre_core::ConfigToml;
 use cadre_core::transcript::{self, SessionSummary, TranscriptLine};
-use cadre_protocol::{ApprovalMode, Event, EventMsg, ExecStatus, ResponseItem, Role, TokenUsage};
+use cadre_protocol::{
+    AbortReason, ApprovalMode, Event, EventMsg, ExecStatus, ResponseItem, Role, TokenUsage,
+};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Write;
@@ -215,11 +217,12 @@ impl Replay {
             TranscriptLine::TurnAborted {
                 turn_id,
                 reason,
+                why,
                 usage,
                 ..
             } => vec![EventMsg::TurnAborted {
                 turn_id,
-                reason,
+                reason: why.unwrap_or(AbortReason::Tool { message: reason }),
                 usage,
             }],
             TranscriptLine::TurnFailed {

@@ -186,7 +186,7 @@ impl Renderer for JsonlRenderer {
             }
             EventMsg::TurnAborted { reason, .. } => {
                 self.close_todo();
-                emit(json!({"type": "turn.failed", "error": {"message": reason}}));
+                emit(json!({"type": "turn.failed", "error": {"message": reason.to_string()}}));
             }
             EventMsg::TurnFailed { error, .. } => {
                 self.close_todo();
