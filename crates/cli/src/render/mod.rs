@@ -2,6 +2,7 @@
 
 pub mod human;
 pub mod jsonl;
+pub mod supervisor_jsonl;
 
 use cadre_protocol::Event;
 
