@@ -76,8 +76,12 @@ impl SandboxPolicy {
     /// and which setting lets commands write it. `None` when `.git` is not protected here or the
     /// output shows no read-only file system error.
     pub fn git_write_hint(&self, output: &str) -> Option<String> {
-        // The kernel's EROFS message, as every libc and git prints it.
-        if !output.contains("Read-only file system") {
+        // The kernel's EROFS message, as every libc and git prints it, on a line that names
+        // `.git` (git's own errors name the file it could not write).
+        if !output
+            .lines()
+            .any(|line| line.contains("Read-only file system") && line.contains(".git"))
+        {
             return None;
         }
         let git = self.protected_git_dirs().into_iter().next()?;
@@ -203,6 +207,11 @@ mod tests {
         assert!(hint.contains("profile workspace-write"), "{hint}");
         assert!(hint.contains("sandbox.allow_git_writes"), "{hint}");
         assert_eq!(policy.git_write_hint("error: Permission denied"), None);
+        assert_eq!(
+            policy.git_write_hint("bash: ../elsewhere.txt: Read-only file system"),
+            None,
+            "a refused write elsewhere is not about .git"
+        );
         policy.allow_git_writes = true;
         assert_eq!(policy.git_write_hint(erofs), None);
         let offline = SandboxPolicy::new(SecurityProfile::Offline, dir.path());
