@@ -661,7 +661,10 @@ async fn a_server_that_never_answers_costs_the_wait_cap_not_every_retry() {
             ref last,
             ..
         }) => {
-            assert!(attempts <= 3, "{attempts} attempts in a 1000 ms cap of 400 ms waits");
+            assert!(
+                attempts <= 3,
+                "{attempts} attempts in a 1000 ms cap of 400 ms waits"
+            );
             assert!(last.contains("silent"), "{last}");
             let message = error.as_ref().unwrap().to_string();
             assert!(message.contains("request_max_wait_ms"), "{message}");
