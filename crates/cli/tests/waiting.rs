@@ -118,3 +118,48 @@ fn a_model_that_never_answers_stops_at_the_wait_cap() {
         server.requests().len()
     );
 }
+
+#[test]
+fn on_a_terminal_the_notice_is_one_line_updated_in_place_and_cleared() {
+    let server = ModelServer::start(vec![Reply::text("Here at last.")])
+        .with_latency(Duration::from_millis(4500));
+    let env = TestEnv::new();
+    env.configure(&server.base_url(), "responses", "");
+    std::fs::write(
+        env.home().join("config.toml"),
+        std::fs::read_to_string(env.home().join("config.toml"))
+            .unwrap()
+            .replace(
+                "stream_idle_timeout_ms = 2000",
+                "stream_idle_timeout_ms = 10000",
+            ),
+    )
+    .unwrap();
+    // `script` (util-linux) gives cadre a terminal and records what it wrote to it.
+    let cadre = assert_cmd::cargo::cargo_bin("cadre");
+    let out = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("'{}' exec 'say something'", cadre.display()),
+            "/dev/null",
+        ])
+        .env("CADRE_HOME", env.home())
+        .env("NO_COLOR", "1")
+        .env_remove("OPENAI_API_KEY")
+        .current_dir(env.work())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("`script` from util-linux runs");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    let in_place = regex::Regex::new(r"\rwaiting for the model \(\d+ s\)\x1b\[K").unwrap();
+    assert!(in_place.is_match(&screen), "no in-place notice: {screen:?}");
+    let own_line = regex::Regex::new(r"waiting for the model \(\d+ s\)\r?\n").unwrap();
+    assert!(
+        !own_line.is_match(&screen),
+        "the notice took a line of its own: {screen:?}"
+    );
+    let cleared = screen.rfind("\r\x1b[K").expect("the notice is cleared");
+    let answer = screen.find("Here at last.").expect("the answer");
+    assert!(cleared < answer, "{screen:?}");
+}
