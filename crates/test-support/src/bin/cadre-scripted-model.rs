@@ -156,6 +156,9 @@ fn detach() -> ExitCode {
         .env(DETACHED_ENV, "1")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
+        // Nothing of the caller's may stay open in the server: a caller that reads this
+        // command's output to its end (`$(...)`, a pipe) must not wait for the server to exit.
+        .stderr(std::process::Stdio::null())
         .spawn()
     {
         Ok(child) => child,
