@@ -141,8 +141,12 @@ fn the_agent_is_told_which_setting_keeps_git_read_only() {
     assert!(to_model.contains("Read-only file system"), "{to_model}");
     assert!(to_model.contains("sandbox.allow_git_writes"), "{to_model}");
 
+    // Human output, with a long output summarised: the note stays visible.
     let server = ModelServer::start(vec![
-        Reply::tool_call("shell", json!({"command": "echo '[user]' >> .git/config"})),
+        Reply::tool_call(
+            "shell",
+            json!({"command": "seq 1 30; echo '[user]' >> .git/config"}),
+        ),
         Reply::text("Could not write .git."),
     ]);
     env.configure(&server.base_url(), "responses", "");

@@ -210,11 +210,19 @@ impl Renderer for HumanRenderer {
                     self.line(&text);
                 }
                 if lines.len() > OUTPUT_PREVIEW_LINES {
-                    let text = self.paint(
-                        "2",
-                        &format!("  … {} more lines", lines.len() - OUTPUT_PREVIEW_LINES),
-                    );
+                    // cadre's own note on the command (a timeout, a read-only `.git`) ends the
+                    // output in brackets: it stays visible when the rest is summarised.
+                    let note = lines
+                        .last()
+                        .filter(|l| l.starts_with('[') && l.ends_with(']'))
+                        .copied();
+                    let hidden = lines.len() - OUTPUT_PREVIEW_LINES - usize::from(note.is_some());
+                    let text = self.paint("2", &format!("  … {hidden} more lines"));
                     self.line(&text);
+                    if let Some(note) = note {
+                        let text = self.paint("33", &format!("  {note}"));
+                        self.line(&text);
+                    }
                 }
                 let summary = match status {
                     ExecStatus::Declined => self.paint("33", "  ✗ declined"),
