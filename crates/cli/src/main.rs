@@ -2,6 +2,7 @@
 //! No behaviour lives here beyond wiring and presentation.
 
 mod cli_env;
+mod closed_stdout;
 mod commands;
 mod render;
 
@@ -76,6 +77,7 @@ fn main() -> ExitCode {
     {
         cadre_sandbox::launcher_main(raw.collect());
     }
+    closed_stdout::install_panic_hook();
     // `cadre --version` is what scripts and installers run to check cadre works: answer it
     // without building the whole command-line parser.
     if raw.len() == 0
@@ -108,7 +110,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         // A reader that stopped early (`cadre ... | head`) is not an error of ours.
-        Err(err) if commands::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if closed_stdout::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             commands::report_error(&err);
             ExitCode::from(1)

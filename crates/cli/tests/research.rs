@@ -751,13 +751,191 @@ fn without_a_usable_provider_the_run_is_model_free_and_says_so() {
             .unwrap(),
     );
     assert_eq!(report["run"]["mode"], "model-free");
-    assert!(
-        report["run"]["model_free_reason"]
-            .as_str()
-            .unwrap()
-            .contains("OPENAI_API_KEY")
-    );
+    assert_eq!(report["run"]["model_free_reason"], "no_model_configured");
     assert!(!report["findings"].as_array().unwrap().is_empty());
+}
+
+/// The report's method line (the paragraph under the title) for a run with `handler` as the model.
+fn method_line(handler: fn(&RecordedRequest) -> Reply) -> (String, TestEnv) {
+    let web = FixtureWeb::start_without_delays();
+    let server = ModelServer::with_handler(handler);
+    let env = model_env(&server);
+    let output = env
+        .cadre()
+        .args(research_args(&web))
+        .args(["--levels", "1", "--strategy", "focused"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let markdown = String::from_utf8(output.stdout).unwrap();
+    let line = markdown
+        .lines()
+        .find(|l| l.contains("model calls ("))
+        .unwrap_or_else(|| panic!("no method line in:\n{markdown}"))
+        .to_string();
+    (line, env)
+}
+
+#[test]
+fn the_method_line_says_what_the_model_really_did() {
+    let (line, env) = method_line(honest_model);
+    assert!(
+        line.starts_with("Planned and written by `test-model`; every sentence checked."),
+        "{line}"
+    );
+    // Each of the run's model requests is in the audit log, as cadre's own network request.
+    let audit = env
+        .cadre()
+        .args(["audit", "show", "--format", "json"])
+        .output()
+        .unwrap();
+    let model_requests: Vec<Value> = String::from_utf8_lossy(&audit.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| {
+            r["event"] == "network"
+                && r["origin"] == "cadre"
+                && r.to_string().contains("research model request")
+        })
+        .collect();
+    let purposes = model_requests
+        .iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        purposes.contains("research model request: plan:1"),
+        "{purposes}"
+    );
+    assert!(
+        purposes.contains("research model request: report"),
+        "{purposes}"
+    );
+    assert!(model_requests.len() >= 3, "{purposes}");
+
+    // A model that never calls the tools neither planned nor wrote anything.
+    let (line, _) = method_line(|_| Reply::text("I think ownership is about owners."));
+    assert!(!line.contains("Planned and written"), "{line}");
+    assert!(
+        line.contains("`test-model` neither planned nor wrote this report"),
+        "{line}"
+    );
+
+    // A model that plans but does not submit the report.
+    let (line, _) = method_line(|req| {
+        if offers(req, "submit_queries") {
+            Reply::tool_call(
+                "submit_queries",
+                json!({"queries": ["rust ownership borrowing"], "covered": false, "reason": "start"}),
+            )
+        } else {
+            Reply::text("Here is my report in prose.")
+        }
+    });
+    assert!(!line.contains("Planned and written"), "{line}");
+    assert!(
+        line.starts_with("Planned by `test-model` (1 of 1 levels); the findings are quoted"),
+        "{line}"
+    );
+}
+
+/// Documents to research locally.
+fn local_docs() -> tempfile::TempDir {
+    let docs = tempfile::tempdir().unwrap();
+    std::fs::write(
+        docs.path().join("rollback.md"),
+        "# Rollbacks\n\nRollbacks switch traffic back to the previous colour within a minute.\n",
+    )
+    .unwrap();
+    docs
+}
+
+#[test]
+fn with_no_model_the_report_says_model_free_once_and_gives_no_key_advice() {
+    let home = tempfile::tempdir().unwrap();
+    let docs = local_docs();
+    let output = cadre(home.path())
+        .args([
+            "deep-research",
+            "How do rollbacks work?",
+            "--format",
+            "text",
+            "--path",
+        ])
+        .arg(docs.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(stdout.matches("Model-free engine").count(), 1, "{stdout}");
+    for both in [&stdout, &stderr] {
+        assert!(!both.contains("API key"), "{both}");
+        assert!(!both.contains("OPENAI_API_KEY"), "{both}");
+        assert!(!both.contains("no model provider is usable"), "{both}");
+    }
+    assert!(!stdout.contains("Planned"), "{stdout}");
+    assert!(stdout.contains("Rollbacks switch traffic"), "{stdout}");
+
+    // A provider the user chose but that cannot be used is said once, on stderr.
+    let output = cadre(home.path())
+        .env("CADRE_MODEL_PROVIDER", "openai")
+        .args(["deep-research", "How do rollbacks work?", "--path"])
+        .arg(docs.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        stderr.matches("running the model-free engine").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("OPENAI_API_KEY"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("OPENAI_API_KEY"));
+}
+
+#[test]
+fn an_empty_question_or_a_path_without_documents_is_an_error() {
+    let home = tempfile::tempdir().unwrap();
+    let docs = local_docs();
+    for question in ["", "   "] {
+        cadre(home.path())
+            .args(["deep-research", question, "--path"])
+            .arg(docs.path())
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("the question is empty"))
+            .stdout(predicate::str::is_empty());
+    }
+    let empty = tempfile::tempdir().unwrap();
+    cadre(home.path())
+        .args(["deep-research", "How do rollbacks work?", "--path"])
+        .arg(empty.path())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no documents to search under"))
+        .stdout(predicate::str::is_empty());
+}
+
+#[test]
+fn the_help_says_local_still_uses_a_configured_model() {
+    let home = tempfile::tempdir().unwrap();
+    let help = cadre(home.path())
+        .args(["deep-research", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(help.contains("The configured model still plans"), "{help}");
+    assert!(!help.contains("no network, no model"), "{help}");
+    assert!(help.contains("text"), "{help}");
 }
 
 #[test]

@@ -753,8 +753,33 @@ fn highest_score_picks_the_judges_favourite() {
     assert!(judge.last_user_text().unwrap().contains("Be thorough."));
 }
 
+/// A line's shape: its type, its item's type, and the names of its fields (and its item's),
+/// so two streams can be compared without their ids, texts and numbers.
+fn shape(event: &Value) -> String {
+    let keys = |value: &Value| {
+        let mut keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        keys.join(",")
+    };
+    match event.get("item") {
+        Some(item) => format!(
+            "{} {} [{}] item [{}]",
+            event["type"].as_str().unwrap(),
+            item["type"].as_str().unwrap(),
+            keys(event),
+            keys(item)
+        ),
+        None => format!("{} [{}]", event["type"].as_str().unwrap(), keys(event)),
+    }
+}
+
 #[test]
-fn json_stream_carries_agent_ids_and_milestones() {
+fn json_stream_is_the_exec_schema_with_agent_ids_and_milestones() {
     let server = ModelServer::with_handler(shell_then_answer);
     let env = TestEnv::new();
     env.configure(&server.base_url(), "responses", "");
@@ -767,27 +792,93 @@ fn json_stream_carries_agent_ids_and_milestones() {
     );
     let events = jsonl(&out.stdout);
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    for expected in [
-        "plan.created",
-        "agent.started",
-        "exec_command_end",
-        "agent.completed",
-        "merge.completed",
-        "run.completed",
-    ] {
+    assert_eq!(types.first(), Some(&"plan.created"), "{types:?}");
+    assert_eq!(types.last(), Some(&"run.completed"), "{types:?}");
+    for expected in ["agent.started", "agent.finished", "merge.completed"] {
         assert!(types.contains(&expected), "{expected} missing: {types:?}");
     }
     for event in &events {
         let t = event["type"].as_str().unwrap();
-        if !t.contains('.') {
+        assert!(
+            t.contains('.') || t == "error",
+            "a core event leaked into the stream: {event}"
+        );
+        if !matches!(
+            t,
+            "plan.created" | "plan.started" | "merge.completed" | "run.completed"
+        ) {
             assert_eq!(event["agent_id"], "t1", "{event}");
         }
     }
-    let completed = events
+    let finished = events
         .iter()
-        .find(|e| e["type"] == "agent.completed")
+        .find(|e| e["type"] == "agent.finished")
         .unwrap();
-    assert_eq!(completed["status"], "completed");
+    assert_eq!(finished["status"], "completed");
+    assert_eq!(finished["verified"], true);
+
+    // The agent's own lines are, but for `agent_id`, what `exec --json` prints for the same
+    // conversation.
+    let agent: Vec<String> = events
+        .iter()
+        .filter(|e| e["agent_id"] == "t1" && !e["type"].as_str().unwrap().starts_with("agent."))
+        .map(|e| {
+            let mut e = e.clone();
+            e.as_object_mut().unwrap().remove("agent_id");
+            shape(&e)
+        })
+        .collect();
+    let exec_server = ModelServer::with_handler(shell_then_answer);
+    let exec_env = TestEnv::new();
+    exec_env.configure(&exec_server.base_url(), "responses", "");
+    let exec = exec_env
+        .cadre()
+        .args(["exec", "--json", "Work on t1."])
+        .output()
+        .unwrap();
+    assert!(exec.status.success());
+    let exec: Vec<String> = jsonl(&exec.stdout).iter().map(shape).collect();
+    assert_eq!(agent, exec);
+    assert!(
+        exec.iter()
+            .any(|s| s.starts_with("item.completed command_execution")),
+        "{exec:#?}"
+    );
+}
+
+#[test]
+fn an_unverified_result_is_not_ok_and_exits_2() {
+    let server = ModelServer::with_handler(|request| {
+        if request.tool_outputs().is_empty() {
+            Reply::tool_call(
+                "shell",
+                json!({"command": "echo '1 test failed'; exit 1 # run the tests"}),
+            )
+        } else {
+            Reply::text("All tests pass.")
+        }
+    });
+    let env = TestEnv::new();
+    env.configure(&server.base_url(), "responses", "");
+    let plan = write_plan(&env, vec![task("t1", "Tester", &[])]);
+    let out = run(&env, &["goal", "--plan", &plan]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("t1 "))
+        .unwrap_or_else(|| panic!("no row for t1:\n{text}"));
+    assert!(!row.contains("ok completed"), "{row}");
+    assert!(row.contains("unverified"), "{row}");
+
+    let out = run(&env, &["goal", "--plan", &plan, "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let events = jsonl(&out.stdout);
+    let finished = events
+        .iter()
+        .find(|e| e["type"] == "agent.finished")
+        .unwrap();
+    assert_eq!(finished["verified"], false, "{finished}");
 }
 
 #[test]

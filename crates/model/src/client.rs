@@ -10,7 +10,7 @@ use cadre_protocol::{ResponseItem, TokenUsage, ToolSpec};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
@@ -240,6 +240,44 @@ impl ModelClient {
 
 type EventSender = mpsc::Sender<Result<ModelEvent, ModelError>>;
 
+/// How much longer one request may wait for progress (see
+/// [`ProviderConfig::request_max_wait_ms`]): every wait of every attempt, and every backoff, comes
+/// out of it, and each piece of the answer that arrives fills it up again.
+struct WaitLimit {
+    limit: Duration,
+    started: Instant,
+    last_progress: Instant,
+}
+
+impl WaitLimit {
+    fn new(limit: Duration) -> Self {
+        let now = Instant::now();
+        WaitLimit {
+            limit,
+            started: now,
+            last_progress: now,
+        }
+    }
+
+    fn progress(&mut self) {
+        self.last_progress = Instant::now();
+    }
+
+    fn left(&self) -> Duration {
+        self.limit.saturating_sub(self.last_progress.elapsed())
+    }
+
+    /// A timeout no longer than what is left.
+    fn clip(&self, timeout: Duration) -> Duration {
+        timeout.min(self.left())
+    }
+
+    /// Since the request was first sent.
+    fn waited(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
 /// Describes an error with its sources: reqwest's own message rarely says what went wrong.
 fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
@@ -266,8 +304,9 @@ impl ClientInner {
     async fn run(&self, body: &Value, model: &str, sender: &EventSender) {
         let max_retries = self.provider.max_retries();
         let mut retries = 0;
+        let mut wait = WaitLimit::new(self.max_wait());
         loop {
-            let failure = match self.attempt(body, model, sender).await {
+            let failure = match self.attempt(body, model, sender, &mut wait).await {
                 Ok(()) => return,
                 Err(failure) => failure,
             };
@@ -290,8 +329,19 @@ impl ClientInner {
                             .await;
                         return;
                     }
+                    let delay = retry_after.unwrap_or_else(|| self.backoff.delay(retries + 1));
+                    if wait.left() <= delay {
+                        let _ = sender
+                            .send(Err(ModelError::WaitExceeded {
+                                attempts: retries + 1,
+                                waited_secs: wait.waited().as_secs(),
+                                limit_ms: self.provider.request_max_wait_ms(),
+                                last: reason,
+                            }))
+                            .await;
+                        return;
+                    }
                     retries += 1;
-                    let delay = retry_after.unwrap_or_else(|| self.backoff.delay(retries));
                     tracing::warn!(
                         provider = %self.provider.name,
                         retry = retries,
@@ -319,13 +369,18 @@ impl ClientInner {
         Duration::from_millis(self.provider.stream_idle_timeout_ms())
     }
 
+    fn max_wait(&self) -> Duration {
+        Duration::from_millis(self.provider.request_max_wait_ms())
+    }
+
     async fn attempt(
         &self,
         body: &Value,
         model: &str,
         sender: &EventSender,
+        wait: &mut WaitLimit,
     ) -> Result<(), AttemptFailure> {
-        let idle = self.idle_timeout();
+        let idle = wait.clip(self.idle_timeout());
         let mut request = self
             .http
             .post(self.url.clone())
@@ -360,7 +415,7 @@ impl ClientInner {
             .and_then(|value| value.to_str().ok())
             .is_some_and(|value| value.contains("application/json"));
         if is_json {
-            return self.read_whole_answer(response, sender).await;
+            return self.read_whole_answer(response, sender, wait).await;
         }
 
         let mut decoder: Box<dyn WireDecoder> = match self.provider.wire_api {
@@ -370,6 +425,7 @@ impl ClientInner {
         let mut parser = SseParser::new();
         let mut events = Vec::new();
         loop {
+            let idle = wait.clip(self.idle_timeout());
             let chunk = match timeout(idle, response.chunk()).await {
                 Err(_) | Ok(Err(_)) if decoder.has_final_content() => break,
                 Err(_) => {
@@ -391,6 +447,7 @@ impl ClientInner {
                 decoder.on_event(&event, &mut events)?;
                 for event in events.drain(..) {
                     send(sender, event).await?;
+                    wait.progress();
                 }
                 if decoder.is_complete() {
                     return Ok(());
@@ -414,10 +471,11 @@ impl ClientInner {
         &self,
         mut response: reqwest::Response,
         sender: &EventSender,
+        wait: &mut WaitLimit,
     ) -> Result<(), AttemptFailure> {
-        let idle = self.idle_timeout();
         let mut bytes = Vec::new();
         loop {
+            let idle = wait.clip(self.idle_timeout());
             match timeout(idle, response.chunk()).await {
                 Err(_) => {
                     return Err(AttemptFailure::transient(format!(
@@ -432,7 +490,10 @@ impl ClientInner {
                     )));
                 }
                 Ok(Ok(None)) => break,
-                Ok(Ok(Some(chunk))) => bytes.extend_from_slice(&chunk),
+                Ok(Ok(Some(chunk))) => {
+                    bytes.extend_from_slice(&chunk);
+                    wait.progress();
+                }
             }
         }
         let value: Value = serde_json::from_slice(&bytes).map_err(|error| {

@@ -17,6 +17,16 @@ pub enum ModelError {
     Http { status: u16, body: String },
     #[error("gave up after {attempts} attempts: {last}")]
     RetriesExhausted { attempts: u32, last: String },
+    #[error(
+        "gave up after waiting {waited_secs} s for the model ({attempts} attempts; \
+         `request_max_wait_ms` of the provider caps the wait at {limit_ms} ms): {last}"
+    )]
+    WaitExceeded {
+        attempts: u32,
+        waited_secs: u64,
+        limit_ms: u64,
+        last: String,
+    },
     #[error("could not reach the provider at {url}: {message}")]
     Connect { url: String, message: String },
     #[error("missing API key: set the environment variable {env_key}")]

@@ -36,10 +36,17 @@ pub struct ProviderConfig {
     /// A stream silent for longer than this is treated as dropped (default 300000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream_idle_timeout_ms: Option<u64>,
+    /// The longest cadre waits for an answer to make progress, retries and their backoff
+    /// included, before it gives up (default 600000, ten minutes): a server that accepts
+    /// connections and never answers costs this much, not `stream_idle_timeout_ms` times every
+    /// retry. Every piece of the answer that arrives starts the wait again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_max_wait_ms: Option<u64>,
 }
 
 pub const DEFAULT_MAX_RETRIES: u32 = 4;
 pub const DEFAULT_STREAM_IDLE_TIMEOUT_MS: u64 = 300_000;
+pub const DEFAULT_REQUEST_MAX_WAIT_MS: u64 = 600_000;
 
 impl ProviderConfig {
     /// The built-in providers: `openai`, `ollama`, `lmstudio`, `openrouter`.
@@ -53,6 +60,7 @@ impl ProviderConfig {
             query_params: BTreeMap::new(),
             request_max_retries: None,
             stream_idle_timeout_ms: None,
+            request_max_wait_ms: None,
         };
         Some(match id {
             "openai" => make(
@@ -82,5 +90,10 @@ impl ProviderConfig {
     pub fn stream_idle_timeout_ms(&self) -> u64 {
         self.stream_idle_timeout_ms
             .unwrap_or(DEFAULT_STREAM_IDLE_TIMEOUT_MS)
+    }
+
+    pub fn request_max_wait_ms(&self) -> u64 {
+        self.request_max_wait_ms
+            .unwrap_or(DEFAULT_REQUEST_MAX_WAIT_MS)
     }
 }

@@ -19,6 +19,7 @@ fn provider(server: &ModelServer, wire_api: WireApi) -> ProviderConfig {
         query_params: BTreeMap::new(),
         request_max_retries: Some(3),
         stream_idle_timeout_ms: Some(300),
+        request_max_wait_ms: None,
     }
 }
 
@@ -466,6 +467,7 @@ async fn an_unreachable_server_is_retried_then_reported() {
         query_params: BTreeMap::new(),
         request_max_retries: Some(1),
         stream_idle_timeout_ms: Some(2000),
+        request_max_wait_ms: None,
     };
     let client = fast(ModelClient::new(provider).expect("client"));
     let (events, error) = collect(&client, &prompt()).await;
@@ -632,6 +634,7 @@ async fn a_chat_stream_that_stalls_after_its_finish_reason_is_complete() {
         query_params: BTreeMap::new(),
         request_max_retries: Some(0),
         stream_idle_timeout_ms: Some(200),
+        request_max_wait_ms: None,
     };
     let client = fast(ModelClient::new(provider).expect("client"));
     let (events, error) = collect(&client, &prompt()).await;
@@ -640,4 +643,34 @@ async fn a_chat_stream_that_stalls_after_its_finish_reason_is_complete() {
     assert!(error.is_none(), "{error:?}");
     assert_eq!(items_of(&events), vec![ResponseItem::assistant("all done")]);
     assert_eq!(completed(&events).0.as_deref(), Some("chatcmpl-x"));
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_costs_the_wait_cap_not_every_retry() {
+    let server = ModelServer::start(vec![Reply::silent(); 6]);
+    let mut provider = provider(&server, WireApi::Responses);
+    provider.request_max_retries = Some(4);
+    provider.stream_idle_timeout_ms = Some(400);
+    provider.request_max_wait_ms = Some(1000);
+    let client = fast(ModelClient::new(provider).expect("client"));
+    let (events, error) = collect(&client, &prompt()).await;
+    match error {
+        Some(ModelError::WaitExceeded {
+            attempts,
+            limit_ms: 1000,
+            ref last,
+            ..
+        }) => {
+            assert!(
+                attempts <= 3,
+                "{attempts} attempts in a 1000 ms cap of 400 ms waits"
+            );
+            assert!(last.contains("silent"), "{last}");
+            let message = error.as_ref().unwrap().to_string();
+            assert!(message.contains("request_max_wait_ms"), "{message}");
+        }
+        other => panic!("expected WaitExceeded, got {other:?}"),
+    }
+    assert!(retries_of(&events).len() < 4, "{events:?}");
+    assert!(server.requests().len() < 5);
 }

@@ -32,6 +32,7 @@ fn client(server: &ModelServer) -> ModelClient {
         query_params: Default::default(),
         request_max_retries: Some(0),
         stream_idle_timeout_ms: None,
+        request_max_wait_ms: None,
     })
     .expect("client")
 }

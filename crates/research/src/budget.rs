@@ -31,6 +31,7 @@ struct Account {
     pages: usize,
     stop: Option<String>,
     notes: Vec<String>,
+    authorship: crate::report::Authorship,
 }
 
 /// What a run has spent so far, shared by the engine, the planner and the synthesizer.
@@ -171,6 +172,25 @@ impl Ledger {
     /// Records something the report must say (a fallback taken, a limit hit).
     pub fn note(&self, text: String) {
         self.account().notes.push(text);
+    }
+
+    /// A level was planned, by the model or (its plan unusable) by the engine.
+    pub fn record_planning(&self, by_model: bool) {
+        let mut account = self.account();
+        if by_model {
+            account.authorship.levels_planned_by_model += 1;
+        } else {
+            account.authorship.levels_planned_by_engine += 1;
+        }
+    }
+
+    /// The model submitted the report.
+    pub fn record_written_by_model(&self) {
+        self.account().authorship.written_by_model = true;
+    }
+
+    pub fn authorship(&self) -> crate::report::Authorship {
+        self.account().authorship
     }
 
     pub fn notes(&self) -> Vec<String> {

@@ -7,7 +7,7 @@ use crate::engine::{Engine, ProgressSink, ResearchOutcome, ResearchRequest};
 use crate::error::ResearchError;
 use crate::journal::{Journal, RunStatus};
 use crate::model::{ModelCaller, ModelPlanner, ModelSynthesizer, OnUnsupported};
-use crate::report::RunInfo;
+use crate::report::{ModelFreeReason, RunInfo};
 use crate::strategy::Strategy;
 use cadre_model::ModelClient;
 use serde::Serialize;
@@ -26,7 +26,7 @@ pub struct ModelSetup {
 pub struct DeepOptions {
     /// `None` runs model-free; `model_free_reason` then says why.
     pub model: Option<ModelSetup>,
-    pub model_free_reason: Option<String>,
+    pub model_free_reason: Option<ModelFreeReason>,
     /// Verifier calls per sentence; `None` is 1, or 3 under `comprehensive`.
     pub verify_votes: Option<usize>,
     pub on_unsupported: OnUnsupported,
@@ -157,9 +157,9 @@ pub async fn run_deep_research(
         model_free_reason: options.model.is_none().then(|| {
             options
                 .model_free_reason
-                .clone()
-                .unwrap_or_else(|| "no model provider is configured".into())
+                .unwrap_or(ModelFreeReason::NoModelConfigured)
         }),
+        authorship: ledger.authorship(),
         partial: ledger.stop_reason(),
         notes: ledger.notes(),
         spent,

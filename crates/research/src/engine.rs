@@ -90,6 +90,11 @@ pub enum Progress {
         fetched: usize,
         skipped: usize,
     },
+    /// A request to the model is about to be sent (not for a call replayed from the journal):
+    /// cadre's own network request, for the audit log.
+    ModelRequest {
+        purpose: String,
+    },
     /// A model call answered (or was replayed from the journal of an earlier attempt).
     ModelCall {
         purpose: String,

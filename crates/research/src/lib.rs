@@ -65,7 +65,7 @@ pub use provider::{
     SearchProvider, SearxngProvider, TavilyProvider,
 };
 pub use quality::QualityConfig;
-pub use report::Report;
+pub use report::{Authorship, ModelFreeReason, Report};
 pub use research_tool::{ResearchTool, ResearchToolConfig, research_tool};
 pub use strategy::Strategy;
 pub use synth::{

@@ -123,7 +123,10 @@ pub struct RunInfo {
     pub mode: String,
     pub model: Option<String>,
     /// Why no model took part, in model-free mode.
-    pub model_free_reason: Option<String>,
+    pub model_free_reason: Option<ModelFreeReason>,
+    /// What the model really did, in model mode: the report's method line says only that.
+    #[serde(default)]
+    pub authorship: Authorship,
     /// Set when a budget stopped the run early: which one.
     pub partial: Option<String>,
     /// Fallbacks taken and other things the reader should know.
@@ -131,6 +134,56 @@ pub struct RunInfo {
     pub spent: Spent,
     /// How many times the run was resumed.
     pub resumes: u32,
+}
+
+/// Why a run had no model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelFreeReason {
+    /// `--no-model`.
+    NoModelFlag,
+    /// No model provider is configured.
+    NoModelConfigured,
+    /// A provider is configured but could not be used (the front end said why).
+    ProviderUnusable,
+}
+
+/// Which parts of a report a model produced, counted as they happened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authorship {
+    /// Levels whose queries the model submitted (or that it judged covered).
+    pub levels_planned_by_model: usize,
+    /// Levels planned with the engine's own queries because the model's plan was unusable.
+    pub levels_planned_by_engine: usize,
+    /// The model submitted the report (its sentences were then checked).
+    pub written_by_model: bool,
+}
+
+impl Authorship {
+    /// The start of the method line for a run with `model`.
+    fn describe(&self, model: &str) -> String {
+        let levels = self.levels_planned_by_model + self.levels_planned_by_engine;
+        let planned_all = self.levels_planned_by_model > 0 && self.levels_planned_by_engine == 0;
+        match (self.levels_planned_by_model, self.written_by_model) {
+            _ if planned_all && self.written_by_model => {
+                format!("Planned and written by `{model}`; every sentence checked. ")
+            }
+            (0, true) => format!(
+                "Written by `{model}` from the engine's own queries; every sentence checked. "
+            ),
+            (by_model, true) => format!(
+                "Written by `{model}`, which planned {by_model} of {levels} levels; every sentence checked. "
+            ),
+            (0, false) => format!(
+                "`{model}` neither planned nor wrote this report (see the notes): the engine's own \
+                 queries and quoted sentences. "
+            ),
+            (by_model, false) => format!(
+                "Planned by `{model}` ({by_model} of {levels} levels); the findings are quoted \
+                 sentences, not written by the model. "
+            ),
+        }
+    }
 }
 
 fn cell(text: &str) -> String {
@@ -150,17 +203,11 @@ impl Report {
 
     fn write_run(&self, out: &mut String) {
         let Some(run) = &self.run else { return };
-        match (&run.model, &run.model_free_reason) {
-            (Some(model), _) => {
-                let _ = write!(
-                    out,
-                    "Planned and written by `{model}`; every sentence checked. "
-                );
-            }
-            (None, Some(reason)) => {
-                let _ = write!(out, "Model-free run ({reason}). ");
-            }
-            (None, None) => {}
+        match &run.model {
+            Some(model) => out.push_str(&run.authorship.describe(model)),
+            None => out.push_str(
+                "Model-free engine: queries derived from the question, findings quoted from the sources. ",
+            ),
         }
         let spent = &run.spent;
         let _ = write!(

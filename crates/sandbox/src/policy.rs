@@ -69,6 +69,40 @@ impl SandboxPolicy {
         paths
     }
 
+    /// The writable roots' `.git` directories that exist and stay read-only under this policy.
+    pub fn protected_git_dirs(&self) -> Vec<PathBuf> {
+        if self.allow_git_writes {
+            return Vec::new();
+        }
+        self.writable_roots()
+            .iter()
+            .map(|root| root.join(".git"))
+            .filter(|git| git.exists())
+            .collect()
+    }
+
+    /// What to tell whoever reads a failed command's output (the agent, the user) when the
+    /// failure looks like a refused write to a read-only `.git`: which profile kept it read-only
+    /// and which setting lets commands write it. `None` when `.git` is not protected here or the
+    /// output shows no read-only file system error.
+    pub fn git_write_hint(&self, output: &str) -> Option<String> {
+        // The kernel's EROFS message, as every libc and git prints it, on a line that names
+        // `.git` (git's own errors name the file it could not write).
+        if !output
+            .lines()
+            .any(|line| line.contains("Read-only file system") && line.contains(".git"))
+        {
+            return None;
+        }
+        let git = self.protected_git_dirs().into_iter().next()?;
+        Some(format!(
+            "{} is read-only under profile {}; set `sandbox.allow_git_writes = true` \
+             (or `-c sandbox.allow_git_writes=true`) to let commands write it",
+            git.display(),
+            self.profile
+        ))
+    }
+
     /// Lexical and symlink-aware check that `path` lies in a writable root and outside the
     /// protected sub-paths.
     pub fn check_writable(&self, path: &Path) -> Result<(), SandboxError> {
@@ -96,9 +130,12 @@ impl SandboxPolicy {
         }
         for protected in self.read_only_subpaths() {
             if resolved.starts_with(resolve_for_write(&protected)) {
-                return Err(deny(
-                    "; .git and .cadre stay read-only inside the workspace",
-                ));
+                let hint = if protected.ends_with(".git") {
+                    "; .git stays read-only inside the workspace: set `sandbox.allow_git_writes = true` to let cadre write it"
+                } else {
+                    "; .cadre stays read-only inside the workspace"
+                };
+                return Err(deny(hint));
             }
         }
         Ok(())
@@ -168,6 +205,31 @@ mod tests {
             std::os::unix::fs::symlink(dir.path(), ws.join("escape")).unwrap();
             assert!(policy.check_writable(&ws.join("escape/x.txt")).is_err());
         }
+    }
+
+    #[test]
+    fn a_read_only_git_error_names_the_profile_and_the_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+        let mut policy = SandboxPolicy::new(SecurityProfile::WorkspaceWrite, dir.path());
+        let erofs = "error: could not lock config file .git/config: Read-only file system";
+        let hint = policy.git_write_hint(erofs).expect("a hint");
+        assert!(hint.contains("profile workspace-write"), "{hint}");
+        assert!(hint.contains("sandbox.allow_git_writes"), "{hint}");
+        assert_eq!(policy.git_write_hint("error: Permission denied"), None);
+        assert_eq!(
+            policy.git_write_hint("bash: ../elsewhere.txt: Read-only file system"),
+            None,
+            "a refused write elsewhere is not about .git"
+        );
+        policy.allow_git_writes = true;
+        assert_eq!(policy.git_write_hint(erofs), None);
+        let offline = SandboxPolicy::new(SecurityProfile::Offline, dir.path());
+        assert_eq!(
+            offline.git_write_hint(erofs),
+            None,
+            "nothing is writable there anyway"
+        );
     }
 
     #[test]

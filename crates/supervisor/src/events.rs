@@ -1,10 +1,10 @@
 //! What a run reports while it works: the agents' own events, stamped with their agent ids, and
-//! the supervisor's milestones. Front ends render them (a live tree, a JSONL stream).
+//! the supervisor's milestones. Front ends render them (a live tree, a JSONL stream); the JSONL
+//! schema belongs to the front end that prints it.
 
 use crate::plan::Plan;
 use crate::report::{Merged, TaskStatus, Usage};
 use cadre_protocol::{Event, SecurityProfile};
-use serde_json::{Value, json};
 use std::path::PathBuf;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -38,54 +38,6 @@ pub enum SupervisorEvent {
     MergeCompleted {
         merged: Merged,
     },
-}
-
-impl SupervisorEvent {
-    /// The JSONL form: the core's events as they serialise, the supervisor's with dotted types.
-    pub fn to_json(&self) -> Value {
-        match self {
-            SupervisorEvent::PlanningStarted => json!({"type": "plan.started"}),
-            SupervisorEvent::PlanCreated { plan } => json!({"type": "plan.created", "plan": plan}),
-            SupervisorEvent::AgentStarted {
-                agent_id,
-                task_id,
-                title,
-                role,
-                profile,
-                worktree,
-            } => json!({
-                "type": "agent.started",
-                "agent_id": agent_id,
-                "task_id": task_id,
-                "title": title,
-                "role": role,
-                "profile": profile,
-                "worktree": worktree,
-            }),
-            SupervisorEvent::Agent(event) => serde_json::to_value(event).unwrap_or(Value::Null),
-            SupervisorEvent::AgentCompleted {
-                agent_id,
-                task_id,
-                status,
-                verified,
-                usage,
-                duration_ms,
-                error,
-            } => json!({
-                "type": "agent.completed",
-                "agent_id": agent_id,
-                "task_id": task_id,
-                "status": status,
-                "verified": verified,
-                "usage": usage,
-                "duration_ms": duration_ms,
-                "error": error,
-            }),
-            SupervisorEvent::MergeCompleted { merged } => {
-                json!({"type": "merge.completed", "merged": merged})
-            }
-        }
-    }
 }
 
 /// Where events go; sending never fails the run (a front end that went away just stops

@@ -113,3 +113,39 @@ fn a_bad_script_is_refused_with_a_message() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("not a JSON array of replies"), "{stderr}");
 }
+
+#[test]
+fn detach_returns_once_the_server_listens_and_the_sandbox_demo_asks_for_two_writes() {
+    let output = Command::new(env!("CARGO_BIN_EXE_cadre-scripted-model"))
+        .args(["--mode", "sandbox-demo", "--port", "0", "--detach"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    let line = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    assert!(output.status.success(), "{line}");
+    let (base_url, pid) = line
+        .strip_prefix("listening on ")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .and_then(|rest| rest.split_once(" (pid "))
+        .unwrap_or_else(|| panic!("unexpected line: {line}"));
+    let pid: u32 = pid.parse().expect("a pid");
+    /// Stops the detached server this test started.
+    struct Kill(u32);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = Command::new("kill").arg(self.0.to_string()).status();
+        }
+    }
+    let _server = Kill(pid);
+    let address = base_url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.strip_suffix("/v1"))
+        .expect("http://ADDRESS/v1");
+    // No wait, no retry: the server already listens when --detach returns.
+    let answer = post(
+        address,
+        r#"{"model":"m","messages":[{"role":"user","content":"go"}]}"#,
+    );
+    assert!(answer.contains("target/sandbox-demo.txt"), "{answer}");
+    assert!(answer.contains("../cadre-sandbox-demo.txt"), "{answer}");
+}

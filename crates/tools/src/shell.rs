@@ -223,6 +223,10 @@ async fn finish(
         ));
     } else if output.cancelled {
         text.push_str("\n[command interrupted by the user]");
+    } else if status == ExecStatus::Failed
+        && let Some(hint) = ctx.sandbox.policy().git_write_hint(&text)
+    {
+        text.push_str(&format!("\n[{hint}]"));
     }
     let duration_ms = u64::try_from(output.duration.as_millis()).unwrap_or(u64::MAX);
     let _ = ctx.events.send(EventMsg::ExecCommandEnd {

@@ -223,7 +223,18 @@ async fn run_async(
     };
     let mut status = 1u8;
     let mut last_message = None;
-    while let Some(event) = handle.events.recv().await {
+    let mut last_event = std::time::Instant::now();
+    loop {
+        // Wake up once a second of silence so the renderer can say what cadre waits for.
+        let event = tokio::select! {
+            event = handle.events.recv() => event,
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
+                renderer.idle(last_event.elapsed());
+                continue;
+            }
+        };
+        let Some(event) = event else { break };
+        last_event = std::time::Instant::now();
         renderer.render(&event);
         match &event.msg {
             // A signal that came before the turn began found nothing to interrupt.

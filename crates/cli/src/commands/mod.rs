@@ -27,12 +27,3 @@ pub fn report_error(err: &anyhow::Error) {
         eprintln!("  caused by: {cause}");
     }
 }
-
-/// Whether an error comes from writing to a closed pipe.
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}

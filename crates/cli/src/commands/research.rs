@@ -10,9 +10,9 @@ use cadre_protocol::SecurityProfile;
 use cadre_research::url::Url;
 use cadre_research::{
     BraveProvider, Budgets, DeepOptions, DuckDuckGoProvider, Engine, FetchCache, FetchConfig,
-    Fetcher, Journal, LocalIndex, LocalProvider, ModelSetup, OnUnsupported, Progress,
-    QualityConfig, ResearchRequest, RunMeta, RunStatus, SearchProvider, SearxngProvider, Strategy,
-    TavilyProvider,
+    Fetcher, Journal, LocalIndex, LocalProvider, ModelFreeReason, ModelSetup, OnUnsupported,
+    Progress, QualityConfig, ResearchRequest, RunMeta, RunStatus, SearchProvider, SearxngProvider,
+    Strategy, TavilyProvider,
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -30,7 +30,8 @@ pub enum ProviderArg {
     Tavily,
     /// DuckDuckGo's HTML results page.
     Duckduckgo,
-    /// Directories on this machine (`--path`): no network, no model.
+    /// Directories on this machine (`--path`): no network. The configured model still plans
+    /// and writes the report (`--no-model` for none).
     Local,
 }
 
@@ -61,6 +62,8 @@ pub enum OnUnsupportedArg {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FormatArg {
     Markdown,
+    /// The Markdown report, which reads as plain text.
+    Text,
     Json,
 }
 
@@ -285,6 +288,11 @@ fn run_with(
         .question
         .clone()
         .context("a question is needed (or `--resume ID`)")?;
+    if question.trim().is_empty() {
+        bail!(
+            "the question is empty: say what to research, e.g. `cadre deep-research \"how are releases rolled back?\" --path docs`"
+        );
+    }
     let provider_choice = match args.provider {
         Some(p) => p,
         None if !args.paths.is_empty() => ProviderArg::Local,
@@ -315,7 +323,7 @@ fn run_with(
         StrategyArg::Exploratory => Strategy::Exploratory,
     };
     let (model, model_free_reason) = if args.no_model {
-        (None, Some("--no-model".to_string()))
+        (None, Some(ModelFreeReason::NoModelFlag))
     } else {
         match cadre_model::ModelClient::new(config.provider.clone()) {
             Ok(client) => (
@@ -326,13 +334,18 @@ fn run_with(
                 }),
                 None,
             ),
-            Err(err) => (
-                None,
-                Some(format!(
-                    "no model provider is usable: `{}`: {err}",
+            // Nobody chose a provider: the default one not being set up is no news, and the
+            // report's method line says the model-free engine ran.
+            Err(_) if config.merged.model_provider.is_none() => {
+                (None, Some(ModelFreeReason::NoModelConfigured))
+            }
+            Err(err) => {
+                eprintln!(
+                    "model provider `{}` cannot be used ({err}); running the model-free engine",
                     config.provider_id
-                )),
-            ),
+                );
+                (None, Some(ModelFreeReason::ProviderUnusable))
+            }
         }
     };
     if args.budget_usd.is_some() && model.as_ref().is_some_and(|m| m.price.is_none()) {
@@ -361,7 +374,11 @@ fn run_with(
             None => writeln!(
                 stdout,
                 "model: none ({})",
-                model_free_reason.as_deref().unwrap_or("")
+                match model_free_reason {
+                    Some(ModelFreeReason::NoModelFlag) => "--no-model",
+                    Some(ModelFreeReason::ProviderUnusable) => "the provider cannot be used",
+                    Some(ModelFreeReason::NoModelConfigured) | None => "none is configured",
+                }
             )?,
         }
         writeln!(
@@ -396,7 +413,18 @@ fn run_with(
     let client = fetcher.client().clone();
     let provider: Arc<dyn SearchProvider> = match provider_choice {
         ProviderArg::Local => {
-            let (index, _) = LocalIndex::open(&args.paths, &cache_dir.join("local-index"))?;
+            let (index, stats) = LocalIndex::open(&args.paths, &cache_dir.join("local-index"))?;
+            if stats.files == 0 {
+                bail!(
+                    "no documents to search under {}: the local provider reads text files \
+                     (Markdown, plain text, source code); point --path at a directory that has some",
+                    args.paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
             Arc::new(LocalProvider::new(index))
         }
         ProviderArg::Searxng => {
@@ -466,8 +494,9 @@ fn run_with(
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
     let audit = env.audit_sink(config, &run_id, Vec::new());
+    let model_url = config.provider.base_url.clone();
     let sink: cadre_research::ProgressSink = Arc::new(move |event| {
-        audit_fetches(&*audit, event);
+        audit_requests(&*audit, &model_url, event);
         show(event)
     });
     let options = DeepOptions {
@@ -497,7 +526,7 @@ fn run_with(
     }
     let report = outcome?.report;
     let rendered = match args.format {
-        FormatArg::Markdown => report.to_markdown(),
+        FormatArg::Markdown | FormatArg::Text => report.to_markdown(),
         FormatArg::Json => serde_json::to_string_pretty(&report)? + "\n",
     };
     match &args.output {
@@ -612,6 +641,9 @@ impl ProgressBars {
                 self.step
                     .set_message(format!("model {purpose}: {tokens} tokens{cost}"));
             }
+            Progress::ModelRequest { purpose } => self
+                .step
+                .set_message(format!("model {purpose}: waiting for the answer")),
             Progress::Ranking => self.step.set_message("ranking passages"),
             Progress::Synthesizing => self.step.set_message("writing findings"),
             Progress::Finished => self.step.set_message("done"),
@@ -631,8 +663,9 @@ pub fn agent_tool(
     config: &cadre_core::Config,
     audit: Arc<dyn cadre_core::audit_sink::AuditSink>,
 ) -> std::sync::Arc<dyn cadre_tools::Tool> {
+    let model_url = config.provider.base_url.clone();
     let progress: cadre_research::ProgressSink =
-        Arc::new(move |event| audit_fetches(&*audit, event));
+        Arc::new(move |event| audit_requests(&*audit, &model_url, event));
     let model = cadre_model::ModelClient::new(config.provider.clone())
         .ok()
         .map(|client| (client, config.model.clone()));
@@ -649,11 +682,21 @@ pub fn agent_tool(
     })
 }
 
-/// Records the pages a research run fetched (cadre's own network requests) and the ones the
-/// network allowlist refused. A page refused before any request (robots.txt, the profile) or
-/// replayed from the journal is not recorded as a request.
-fn audit_fetches(audit: &dyn cadre_core::audit_sink::AuditSink, event: &Progress) {
+/// Records a research run's own network requests: each model request (to the provider at
+/// `model_url`) before it is sent, the pages it fetched, and the ones the network allowlist
+/// refused. A page refused before any request (robots.txt, the profile) or replayed from the
+/// journal is not recorded as a request.
+fn audit_requests(
+    audit: &dyn cadre_core::audit_sink::AuditSink,
+    model_url: &str,
+    event: &Progress,
+) {
     match event {
+        Progress::ModelRequest { purpose } => cadre_core::audit_sink::record_model_request(
+            audit,
+            model_url,
+            &format!("research model request: {purpose}"),
+        ),
         Progress::Fetched {
             url,
             outcome,

@@ -1,6 +1,7 @@
 //! `cadre supervisor`: plan a goal, run it with a team of agents, show the merged result.
 
 use crate::cli_env::CliEnv;
+use crate::render::supervisor_jsonl::SupervisorJsonl;
 use anyhow::{Context, bail};
 use cadre_core::audit_sink::AuditSink;
 use cadre_core::gate::CommandPolicy;
@@ -249,19 +250,19 @@ async fn run_async(args: SupervisorArgs, env: &CliEnv) -> anyhow::Result<u8> {
     let json = args.json;
     let printer = tokio::spawn(async move {
         let mut tree = LiveTree::new(!json);
-        let stdout = std::io::stdout();
+        let mut stream = SupervisorJsonl::new();
         while let Some(event) = rx.recv().await {
             if json {
-                let mut out = stdout.lock();
-                let _ = writeln!(out, "{}", event.to_json());
+                stream.render(&event);
             } else {
                 tree.update(&event);
             }
         }
         tree.finish();
+        stream
     });
     let result = cadre_supervisor::run(options, EventSink::new(tx)).await;
-    let _ = printer.await;
+    let stream = printer.await.unwrap_or_default();
     let report = result?;
 
     let text = match args.format {
@@ -270,12 +271,24 @@ async fn run_async(args: SupervisorArgs, env: &CliEnv) -> anyhow::Result<u8> {
         OutputFormat::Text => text(&report),
     };
     if args.json && args.output.is_none() {
-        let line = serde_json::json!({"type": "run.completed", "result": report});
-        write_output(None, &format!("{line}\n"))?;
+        stream.finish(&report);
     } else {
         write_output(args.output.as_ref(), &text)?;
     }
-    Ok(if report.all_completed() { 0 } else { 1 })
+    Ok(exit_status(&report))
+}
+
+/// 0 when every task completed and its result is verified, 1 when a task did not complete (or
+/// did not merge back), 2 when every task completed but a result's proof failed: the session's
+/// facts contradict what the agent claimed.
+fn exit_status(report: &RunReport) -> u8 {
+    if !report.all_completed() {
+        1
+    } else if report.results.iter().any(|r| !r.verified) {
+        2
+    } else {
+        0
+    }
 }
 
 fn write_output(path: Option<&PathBuf>, text: &str) -> anyhow::Result<()> {
@@ -299,6 +312,15 @@ fn status_mark(status: TaskStatus) -> &'static str {
     }
 }
 
+/// The status cell: a completed task whose proof failed says so instead of `ok completed`.
+fn status_cell(status: TaskStatus, verified: bool) -> String {
+    if status == TaskStatus::Completed && !verified {
+        "?? completed, unverified".to_string()
+    } else {
+        format!("{} {status}", status_mark(status))
+    }
+}
+
 fn table_rows(report: &RunReport) -> Vec<[String; 7]> {
     report
         .results
@@ -307,7 +329,7 @@ fn table_rows(report: &RunReport) -> Vec<[String; 7]> {
             [
                 r.task_id.clone(),
                 r.role.clone(),
-                format!("{} {}", status_mark(r.status), r.status),
+                status_cell(r.status, r.verified),
                 match (&r.verification, &r.conflict) {
                     (_, Some(c)) => {
                         format!("conflict: {} (branch {})", c.files.join(", "), c.branch)
@@ -466,13 +488,14 @@ impl LiveTree {
             SupervisorEvent::AgentCompleted {
                 agent_id,
                 status,
+                verified,
                 usage,
                 ..
             } => {
                 if let Some((bar, title, _)) = self.bars.get(agent_id) {
                     bar.finish_with_message(format!(
-                        "{} {status}: {title} | {} tokens",
-                        status_mark(*status),
+                        "{}: {title} | {} tokens",
+                        status_cell(*status, *verified),
                         usage.total()
                     ));
                 }

@@ -3,16 +3,63 @@
 
 use super::Renderer;
 use cadre_protocol::{Event, EventMsg, ExecStatus, FileChangeKind, StepStatus, TokenUsage};
+use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
+use std::time::Duration;
 
 /// Lines of command output shown before the rest is summarised.
 const OUTPUT_PREVIEW_LINES: usize = 12;
+
+/// Silence from the model longer than this is shown as "waiting for the model (N s)".
+pub const WAITING_NOTICE_AFTER: Duration = Duration::from_secs(3);
+/// When stderr is not a terminal (a log), the notice is repeated this often, not every second.
+const WAITING_NOTICE_EVERY_IN_LOGS: Duration = Duration::from_secs(30);
 
 pub struct HumanRenderer {
     color: bool,
     /// Whether the cursor sits after streamed assistant text (no newline yet).
     mid_line: bool,
     streamed_message: bool,
+    /// Whether a turn runs: between its start and its end, silence is the model's.
+    turn_active: bool,
+    /// Tool calls begun and not yet ended: while one runs, cadre is not waiting for the model.
+    running_tools: HashSet<String>,
+    waiting: WaitingNotice,
+}
+
+/// "waiting for the model (N s)" on stderr: one line updated in place on a terminal, a line
+/// every [`WAITING_NOTICE_EVERY_IN_LOGS`] otherwise.
+struct WaitingNotice {
+    terminal: bool,
+    /// The in-place line is on screen and must be cleared before anything else is printed.
+    on_screen: bool,
+    /// In a log: the silence after which the next line is written.
+    next_line_at: Duration,
+}
+
+impl WaitingNotice {
+    fn show(&mut self, idle: Duration) {
+        let text = format!("waiting for the model ({} s)", idle.as_secs());
+        let mut err = std::io::stderr().lock();
+        if self.terminal {
+            let _ = write!(err, "\r{text}\x1b[K");
+            self.on_screen = true;
+        } else if idle >= self.next_line_at {
+            let _ = writeln!(err, "{text}");
+            self.next_line_at = idle + WAITING_NOTICE_EVERY_IN_LOGS;
+        }
+        let _ = err.flush();
+    }
+
+    fn clear(&mut self) {
+        self.next_line_at = WAITING_NOTICE_AFTER;
+        if self.on_screen {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[K");
+            let _ = err.flush();
+            self.on_screen = false;
+        }
+    }
 }
 
 impl HumanRenderer {
@@ -21,6 +68,38 @@ impl HumanRenderer {
             color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
             mid_line: false,
             streamed_message: false,
+            turn_active: false,
+            running_tools: HashSet::new(),
+            waiting: WaitingNotice {
+                terminal: std::io::stderr().is_terminal(),
+                on_screen: false,
+                next_line_at: WAITING_NOTICE_AFTER,
+            },
+        }
+    }
+
+    /// Keeps track of whether silence now means the model has not answered yet.
+    fn track(&mut self, msg: &EventMsg) {
+        match msg {
+            EventMsg::TurnStarted { .. } => self.turn_active = true,
+            EventMsg::TurnComplete { .. }
+            | EventMsg::TurnAborted { .. }
+            | EventMsg::TurnFailed { .. }
+            | EventMsg::ShutdownComplete => {
+                self.turn_active = false;
+                self.running_tools.clear();
+            }
+            EventMsg::ExecCommandBegin { call_id, .. }
+            | EventMsg::PatchApplyBegin { call_id, .. }
+            | EventMsg::ToolCallBegin { call_id, .. } => {
+                self.running_tools.insert(call_id.clone());
+            }
+            EventMsg::ExecCommandEnd { call_id, .. }
+            | EventMsg::PatchApplyEnd { call_id, .. }
+            | EventMsg::ToolCallEnd { call_id, .. } => {
+                self.running_tools.remove(call_id);
+            }
+            _ => {}
         }
     }
 
@@ -61,7 +140,20 @@ impl Default for HumanRenderer {
 }
 
 impl Renderer for HumanRenderer {
+    fn idle(&mut self, idle: Duration) {
+        // Mid-line, the model has begun its answer (and `\r` would overwrite it).
+        if self.turn_active
+            && self.running_tools.is_empty()
+            && !self.mid_line
+            && idle >= WAITING_NOTICE_AFTER
+        {
+            self.waiting.show(idle);
+        }
+    }
+
     fn render(&mut self, event: &Event) {
+        self.waiting.clear();
+        self.track(&event.msg);
         match &event.msg {
             EventMsg::SessionConfigured {
                 session_id,
@@ -130,11 +222,19 @@ impl Renderer for HumanRenderer {
                     self.line(&text);
                 }
                 if lines.len() > OUTPUT_PREVIEW_LINES {
-                    let text = self.paint(
-                        "2",
-                        &format!("  … {} more lines", lines.len() - OUTPUT_PREVIEW_LINES),
-                    );
+                    // cadre's own note on the command (a timeout, a read-only `.git`) ends the
+                    // output in brackets: it stays visible when the rest is summarised.
+                    let note = lines
+                        .last()
+                        .filter(|l| l.starts_with('[') && l.ends_with(']'))
+                        .copied();
+                    let hidden = lines.len() - OUTPUT_PREVIEW_LINES - usize::from(note.is_some());
+                    let text = self.paint("2", &format!("  … {hidden} more lines"));
                     self.line(&text);
+                    if let Some(note) = note {
+                        let text = self.paint("33", &format!("  {note}"));
+                        self.line(&text);
+                    }
                 }
                 let summary = match status {
                     ExecStatus::TimedOut => {

@@ -1,100 +1,190 @@
 //! JSONL output in the event shapes `codex exec --json` prints, so scripts written for it work.
+//!
+//! The schema is the serde types below ([`ThreadEvent`] and its [`ThreadItem`]s);
+//! [`ExecJsonl`] turns a session's core events into them. `cadre exec --json` prints them as
+//! they are, `cadre supervisor --json` prints the same ones for each agent with its `agent_id`.
 
 use super::Renderer;
 use cadre_protocol::{Event, EventMsg, ExecStatus, FileChangeKind, PlanItem, StepStatus};
-use serde_json::{Value, json};
+use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::PathBuf;
 
-pub struct JsonlRenderer {
-    next_item: u64,
-    /// Exec call id → item id and command.
-    commands: HashMap<String, (String, String)>,
-    /// The turn's todo list item id and its latest items.
-    todo: Option<(String, Value)>,
+/// One line of the JSONL stream.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type")]
+pub enum ThreadEvent {
+    #[serde(rename = "thread.started")]
+    ThreadStarted { thread_id: String },
+    #[serde(rename = "turn.started")]
+    TurnStarted {},
+    #[serde(rename = "item.started")]
+    ItemStarted { item: ThreadItem },
+    #[serde(rename = "item.updated")]
+    ItemUpdated { item: ThreadItem },
+    #[serde(rename = "item.completed")]
+    ItemCompleted { item: ThreadItem },
+    #[serde(rename = "turn.completed")]
+    TurnCompleted { usage: Usage },
+    #[serde(rename = "turn.failed")]
+    TurnFailed { error: ErrorMessage },
+    #[serde(rename = "error")]
+    Error { message: String },
 }
 
-impl JsonlRenderer {
-    pub fn new() -> Self {
-        JsonlRenderer {
-            next_item: 0,
-            commands: HashMap::new(),
-            todo: None,
-        }
-    }
+/// An item of a turn: its id (unique within one session's stream) and what it is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThreadItem {
+    pub id: String,
+    #[serde(flatten)]
+    pub details: ItemDetails,
+}
 
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ItemDetails {
+    AgentMessage {
+        text: String,
+    },
+    Reasoning {
+        text: String,
+    },
+    CommandExecution {
+        command: String,
+        aggregated_output: String,
+        exit_code: Option<i32>,
+        status: CommandStatus,
+    },
+    FileChange {
+        changes: Vec<FileUpdate>,
+        status: PatchStatus,
+    },
+    TodoList {
+        items: Vec<TodoItem>,
+    },
+    Error {
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandStatus {
+    InProgress,
+    Completed,
+    Failed,
+    Declined,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatchStatus {
+    Completed,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileUpdate {
+    pub path: PathBuf,
+    pub kind: FileUpdateKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileUpdateKind {
+    Add,
+    Update,
+    Delete,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TodoItem {
+    pub text: String,
+    pub completed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub cached_input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorMessage {
+    pub message: String,
+}
+
+/// Turns one session's core events into [`ThreadEvent`]s, numbering its items.
+#[derive(Debug, Default)]
+pub struct ExecJsonl {
+    next_item: u64,
+    /// Exec call id → item id.
+    commands: HashMap<String, String>,
+    /// The turn's todo list item id and its latest items.
+    todo: Option<(String, Vec<TodoItem>)>,
+}
+
+impl ExecJsonl {
     fn item_id(&mut self) -> String {
         let id = format!("item_{}", self.next_item);
         self.next_item += 1;
         id
     }
 
-    fn close_todo(&mut self) {
-        if let Some((id, items)) = self.todo.take() {
-            emit(
-                json!({"type": "item.completed", "item": {"id": id, "type": "todo_list", "items": items}}),
-            );
+    fn completed(&mut self, details: ItemDetails) -> ThreadEvent {
+        ThreadEvent::ItemCompleted {
+            item: ThreadItem {
+                id: self.item_id(),
+                details,
+            },
         }
     }
-}
 
-impl Default for JsonlRenderer {
-    fn default() -> Self {
-        Self::new()
+    fn close_todo(&mut self, out: &mut Vec<ThreadEvent>) {
+        if let Some((id, items)) = self.todo.take() {
+            out.push(ThreadEvent::ItemCompleted {
+                item: ThreadItem {
+                    id,
+                    details: ItemDetails::TodoList { items },
+                },
+            });
+        }
     }
-}
 
-fn emit(value: Value) {
-    let mut out = std::io::stdout().lock();
-    let _ = serde_json::to_writer(&mut out, &value);
-    let _ = out.write_all(b"\n");
-    let _ = out.flush();
-}
-
-fn todo_items(plan: &[PlanItem]) -> Value {
-    Value::Array(
-        plan.iter()
-            .map(|p| json!({"text": p.step, "completed": p.status == StepStatus::Completed}))
-            .collect(),
-    )
-}
-
-fn usage_json(usage: &cadre_protocol::TokenUsage) -> Value {
-    json!({
-        "input_tokens": usage.input_tokens,
-        "cached_input_tokens": usage.cached_input_tokens,
-        "output_tokens": usage.output_tokens,
-    })
-}
-
-impl Renderer for JsonlRenderer {
-    fn render(&mut self, event: &Event) {
+    /// The stream's events for one core event (none for events the schema does not show).
+    pub fn translate(&mut self, event: &Event) -> Vec<ThreadEvent> {
+        let mut out = Vec::new();
         match &event.msg {
             EventMsg::SessionConfigured { session_id, .. } => {
-                emit(json!({"type": "thread.started", "thread_id": session_id}))
+                out.push(ThreadEvent::ThreadStarted {
+                    thread_id: session_id.clone(),
+                })
             }
-            EventMsg::TurnStarted { .. } => emit(json!({"type": "turn.started"})),
+            EventMsg::TurnStarted { .. } => out.push(ThreadEvent::TurnStarted {}),
             EventMsg::AgentMessage { text, .. } => {
-                let id = self.item_id();
-                emit(
-                    json!({"type": "item.completed", "item": {"id": id, "type": "agent_message", "text": text}}),
-                );
+                out.push(self.completed(ItemDetails::AgentMessage { text: text.clone() }))
             }
             EventMsg::Reasoning { text, .. } => {
-                let id = self.item_id();
-                emit(
-                    json!({"type": "item.completed", "item": {"id": id, "type": "reasoning", "text": text}}),
-                );
+                out.push(self.completed(ItemDetails::Reasoning { text: text.clone() }))
             }
             EventMsg::ExecCommandBegin {
                 call_id, command, ..
             } => {
                 let id = self.item_id();
-                self.commands
-                    .insert(call_id.clone(), (id.clone(), command.clone()));
-                emit(json!({"type": "item.started", "item": {
-                    "id": id, "type": "command_execution", "command": command,
-                    "aggregated_output": "", "exit_code": null, "status": "in_progress"}}));
+                self.commands.insert(call_id.clone(), id.clone());
+                out.push(ThreadEvent::ItemStarted {
+                    item: ThreadItem {
+                        id,
+                        details: ItemDetails::CommandExecution {
+                            command: command.clone(),
+                            aggregated_output: String::new(),
+                            exit_code: None,
+                            status: CommandStatus::InProgress,
+                        },
+                    },
+                });
             }
             EventMsg::ExecCommandEnd {
                 call_id,
@@ -105,51 +195,70 @@ impl Renderer for JsonlRenderer {
                 ..
             } => {
                 let id = match self.commands.remove(call_id) {
-                    Some((id, _)) => id,
+                    Some(id) => id,
                     None => self.item_id(),
                 };
                 let status = match status {
-                    ExecStatus::Completed if *exit_code == Some(0) => "completed",
-                    ExecStatus::Declined => "declined",
-                    _ => "failed",
+                    ExecStatus::Completed if *exit_code == Some(0) => CommandStatus::Completed,
+                    ExecStatus::Declined => CommandStatus::Declined,
+                    _ => CommandStatus::Failed,
                 };
-                emit(json!({"type": "item.completed", "item": {
-                    "id": id, "type": "command_execution", "command": command,
-                    "aggregated_output": output, "exit_code": exit_code, "status": status}}));
+                out.push(ThreadEvent::ItemCompleted {
+                    item: ThreadItem {
+                        id,
+                        details: ItemDetails::CommandExecution {
+                            command: command.clone(),
+                            aggregated_output: output.clone(),
+                            exit_code: *exit_code,
+                            status,
+                        },
+                    },
+                });
             }
             EventMsg::PatchApplyEnd {
                 changes, success, ..
             } => {
-                let id = self.item_id();
-                let changes: Vec<Value> = changes
+                let changes = changes
                     .iter()
-                    .map(|c| {
-                        let kind = match c.kind {
-                            FileChangeKind::Add => "add",
-                            FileChangeKind::Update => "update",
-                            FileChangeKind::Delete => "delete",
-                        };
-                        json!({"path": c.path, "kind": kind})
+                    .map(|c| FileUpdate {
+                        path: c.path.clone(),
+                        kind: match c.kind {
+                            FileChangeKind::Add => FileUpdateKind::Add,
+                            FileChangeKind::Update => FileUpdateKind::Update,
+                            FileChangeKind::Delete => FileUpdateKind::Delete,
+                        },
                     })
                     .collect();
-                emit(json!({"type": "item.completed", "item": {
-                    "id": id, "type": "file_change", "changes": changes,
-                    "status": if *success { "completed" } else { "failed" }}}));
+                let status = if *success {
+                    PatchStatus::Completed
+                } else {
+                    PatchStatus::Failed
+                };
+                out.push(self.completed(ItemDetails::FileChange { changes, status }));
             }
             EventMsg::PlanUpdate { plan, .. } => {
                 let items = todo_items(plan);
+                let details = ItemDetails::TodoList {
+                    items: items.clone(),
+                };
                 match &mut self.todo {
                     Some((id, current)) => {
-                        *current = items.clone();
-                        emit(
-                            json!({"type": "item.updated", "item": {"id": id, "type": "todo_list", "items": items}}),
-                        );
+                        *current = items;
+                        out.push(ThreadEvent::ItemUpdated {
+                            item: ThreadItem {
+                                id: id.clone(),
+                                details,
+                            },
+                        });
                     }
                     None => {
                         let id = self.item_id();
-                        emit(
-                            json!({"type": "item.started", "item": {"id": id, "type": "todo_list", "items": items}}),
-                        );
+                        out.push(ThreadEvent::ItemStarted {
+                            item: ThreadItem {
+                                id: id.clone(),
+                                details,
+                            },
+                        });
                         self.todo = Some((id, items));
                     }
                 }
@@ -159,41 +268,90 @@ impl Renderer for JsonlRenderer {
                 max_attempts,
                 delay_ms,
                 reason,
-            } => {
-                let id = self.item_id();
-                emit(
-                    json!({"type": "item.completed", "item": {"id": id, "type": "error",
-                    "message": format!("Reconnecting... {attempt}/{max_attempts} in {delay_ms} ms: {reason}")}}),
-                );
-            }
-            EventMsg::Warning { message } => {
-                let id = self.item_id();
-                emit(
-                    json!({"type": "item.completed", "item": {"id": id, "type": "error", "message": message}}),
-                );
-            }
+            } => out.push(self.completed(ItemDetails::Error {
+                message: format!(
+                    "Reconnecting... {attempt}/{max_attempts} in {delay_ms} ms: {reason}"
+                ),
+            })),
+            EventMsg::Warning { message } => out.push(self.completed(ItemDetails::Error {
+                message: message.clone(),
+            })),
             EventMsg::ApprovalResolved { decision, by, .. } => {
-                let id = self.item_id();
-                emit(
-                    json!({"type": "item.completed", "item": {"id": id, "type": "error",
-                    "message": format!("approval {decision:?} by {by}").to_lowercase()}}),
-                );
+                out.push(self.completed(ItemDetails::Error {
+                    message: format!("approval {decision:?} by {by}").to_lowercase(),
+                }))
             }
-            EventMsg::Error { message } => emit(json!({"type": "error", "message": message})),
+            EventMsg::Error { message } => out.push(ThreadEvent::Error {
+                message: message.clone(),
+            }),
             EventMsg::TurnComplete { usage, .. } => {
-                self.close_todo();
-                emit(json!({"type": "turn.completed", "usage": usage_json(usage)}));
+                self.close_todo(&mut out);
+                out.push(ThreadEvent::TurnCompleted {
+                    usage: Usage {
+                        input_tokens: usage.input_tokens,
+                        cached_input_tokens: usage.cached_input_tokens,
+                        output_tokens: usage.output_tokens,
+                    },
+                });
             }
             EventMsg::TurnAborted { reason, .. } => {
-                self.close_todo();
-                emit(json!({"type": "turn.failed", "error": {"message": reason.to_string()}}));
+                self.close_todo(&mut out);
+                out.push(ThreadEvent::TurnFailed {
+                    error: ErrorMessage {
+                        message: reason.to_string(),
+                    },
+                });
             }
             EventMsg::TurnFailed { error, .. } => {
-                self.close_todo();
-                emit(json!({"type": "error", "message": error}));
-                emit(json!({"type": "turn.failed", "error": {"message": error}}));
+                self.close_todo(&mut out);
+                out.push(ThreadEvent::Error {
+                    message: error.clone(),
+                });
+                out.push(ThreadEvent::TurnFailed {
+                    error: ErrorMessage {
+                        message: error.clone(),
+                    },
+                });
             }
             _ => {}
+        }
+        out
+    }
+}
+
+fn todo_items(plan: &[PlanItem]) -> Vec<TodoItem> {
+    plan.iter()
+        .map(|p| TodoItem {
+            text: p.step.clone(),
+            completed: p.status == StepStatus::Completed,
+        })
+        .collect()
+}
+
+/// Writes one value as a line of JSON on stdout.
+pub fn emit_line(value: &impl Serialize) {
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer(&mut out, value);
+    let _ = out.write_all(b"\n");
+    let _ = out.flush();
+}
+
+/// `cadre exec --json`: the session's events in the schema above.
+#[derive(Debug, Default)]
+pub struct JsonlRenderer {
+    translator: ExecJsonl,
+}
+
+impl JsonlRenderer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Renderer for JsonlRenderer {
+    fn render(&mut self, event: &Event) {
+        for line in self.translator.translate(event) {
+            emit_line(&line);
         }
     }
 }

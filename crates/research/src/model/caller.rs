@@ -96,6 +96,11 @@ impl ModelCaller {
         if let Some(reason) = self.ledger.exhausted() {
             return Err(CallFailure::Budget(reason));
         }
+        if let Some(sink) = &self.progress {
+            sink(&Progress::ModelRequest {
+                purpose: key.to_string(),
+            });
+        }
         let name = tool.name.clone();
         let prompt = Prompt {
             model: self.model.clone(),

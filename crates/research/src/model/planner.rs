@@ -112,6 +112,7 @@ impl ModelPlanner {
             "level {}: {why}; the engine's own queries were used",
             request.level
         ));
+        self.caller.ledger().record_planning(false);
         DerivedPlanner.plan(request).await
     }
 }
@@ -170,6 +171,7 @@ impl QueryPlanner for ModelPlanner {
                 request.level,
                 submitted.reason.trim()
             ));
+            ledger.record_planning(true);
             return Ok(Vec::new());
         }
         let mut seen: HashSet<String> = request
@@ -185,6 +187,9 @@ impl QueryPlanner for ModelPlanner {
             .filter(|q| seen.insert(q.to_lowercase()))
             .collect();
         queries.truncate(request.max_queries);
+        if !queries.is_empty() {
+            ledger.record_planning(true);
+        }
         if queries.is_empty() {
             if submitted.covered && request.strategy == Strategy::Focused {
                 ledger.note(format!(
@@ -192,6 +197,7 @@ impl QueryPlanner for ModelPlanner {
                     request.level,
                     submitted.reason.trim()
                 ));
+                ledger.record_planning(true);
                 return Ok(Vec::new());
             }
             return self

@@ -280,6 +280,7 @@ impl Synthesizer for ModelSynthesizer {
             }
         };
 
+        self.caller.ledger().record_written_by_model();
         let texts: HashMap<&str, &str> = request
             .sources
             .iter()

@@ -4,6 +4,7 @@
 //! cadre-scripted-model --script FILE [--latency-ms N] [--port N] [--lenient]
 //! cadre-scripted-model --mode shell-then-answer [--latency-ms N] [--port N] [--lenient]
 //! cadre-scripted-model --mode supervisor-plan [--tasks N] [--latency-ms N] [--port N] [--lenient]
+//! cadre-scripted-model --mode sandbox-demo [--port N] [--detach]
 //! ```
 //!
 //! `--script FILE` plays the replies of FILE, a JSON array of replies in the serde form of
@@ -20,6 +21,14 @@
 //! answered as in `shell-then-answer`. It prints `plan-request UNIX_NANOS` when a planning
 //! request arrives.
 //!
+//! `--mode sandbox-demo` is the README's first look at the sandbox: it asks for one `shell` call
+//! that writes a file inside the workspace (`target/sandbox-demo.txt`) and then one outside it
+//! (`../cadre-sandbox-demo.txt`), and once the output is back says whether the sandbox refused
+//! the second write.
+//!
+//! `--detach` returns once the server listens, leaving it running in the background (it prints
+//! `listening on URL (pid N)`); a detached server exits after 60 s without a request.
+//!
 //! `--latency-ms N` delays the start of every answer; `--port N` picks the port (0, the default,
 //! takes a free one). The server is strict: a request that OpenAI's APIs refuse (a tool call
 //! without its output, an output without its call, an empty `input` or no `messages`) gets the
@@ -32,10 +41,18 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: cadre-scripted-model (--script FILE | --mode shell-then-answer | --mode supervisor-plan [--tasks N]) [--latency-ms N] [--port N] [--lenient]
+const USAGE: &str = "usage: cadre-scripted-model (--script FILE | --mode shell-then-answer | --mode supervisor-plan [--tasks N] | --mode sandbox-demo) [--latency-ms N] [--port N] [--detach] [--lenient]
 
 Requests that OpenAI's APIs refuse (a tool call without its output, an output without its call,
 an empty `input` or no `messages`) get the same HTTP 400 and error body; --lenient answers them.";
+
+/// Set in the environment of the server a `--detach` run starts.
+const DETACHED_ENV: &str = "CADRE_SCRIPTED_MODEL_DETACHED";
+/// A detached server with no request for this long exits, so it never holds its port for good.
+const DETACHED_IDLE_EXIT: Duration = Duration::from_secs(60);
+
+/// The sandbox demo's command: a write the workspace profiles allow, then one they refuse.
+const SANDBOX_DEMO_COMMAND: &str = "echo 'written inside the workspace' > target/sandbox-demo.txt && cat target/sandbox-demo.txt && echo 'written outside' > ../cadre-sandbox-demo.txt";
 
 const BUILTIN_ROLES: [&str; 8] = [
     "CodeExpert",
@@ -52,6 +69,7 @@ enum Source {
     Script(Vec<Reply>),
     ShellThenAnswer,
     SupervisorPlan,
+    SandboxDemo,
 }
 
 struct Options {
@@ -60,6 +78,7 @@ struct Options {
     port: u16,
     tasks: usize,
     lenient: bool,
+    detach: bool,
 }
 
 fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
@@ -68,6 +87,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
     let mut port = 0;
     let mut tasks = BUILTIN_ROLES.len();
     let mut lenient = false;
+    let mut detach = false;
     while let Some(arg) = args.next() {
         let mut value = |flag: &str| args.next().ok_or(format!("{flag} needs a value"));
         match arg.as_str() {
@@ -82,9 +102,10 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
             "--mode" => match value("--mode")?.as_str() {
                 "shell-then-answer" => source = Some(Source::ShellThenAnswer),
                 "supervisor-plan" => source = Some(Source::SupervisorPlan),
+                "sandbox-demo" => source = Some(Source::SandboxDemo),
                 other => {
                     return Err(format!(
-                        "unknown mode `{other}` (known: shell-then-answer, supervisor-plan)"
+                        "unknown mode `{other}` (known: shell-then-answer, supervisor-plan, sandbox-demo)"
                     ));
                 }
             },
@@ -109,6 +130,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
                     .map_err(|_| format!("--tasks takes a number, not `{number}`"))?;
             }
             "--lenient" => lenient = true,
+            "--detach" => detach = true,
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
@@ -120,6 +142,76 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
         port,
         tasks,
         lenient,
+        detach,
+    })
+}
+
+/// Starts this program again without `--detach`, waits until that server listens, prints its
+/// address and pid, and returns, leaving it running.
+fn detach() -> ExitCode {
+    let program = match std::env::current_exe() {
+        Ok(program) => program,
+        Err(error) => {
+            eprintln!("cadre-scripted-model: cannot find this program to start it: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--detach")
+        .collect();
+    let mut child = match std::process::Command::new(program)
+        .args(args)
+        .env(DETACHED_ENV, "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        // Nothing of the caller's may stay open in the server: a caller that reads this
+        // command's output to its end (`$(...)`, a pipe) must not wait for the server to exit.
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(error) => {
+            eprintln!("cadre-scripted-model: cannot start the server: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut line = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+    }
+    match line.trim().strip_prefix("listening on ") {
+        Some(url) => {
+            println!("listening on {url} (pid {})", child.id());
+            ExitCode::SUCCESS
+        }
+        None => {
+            let status = child.wait().ok();
+            eprintln!(
+                "cadre-scripted-model: the server did not start ({}); is the port in use?",
+                status.map_or_else(|| "unknown status".to_string(), |s| s.to_string())
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The sandbox demo: one command with a write inside the workspace and one outside, then what
+/// became of the second.
+fn sandbox_demo(request: &cadre_test_support::model_server::RecordedRequest) -> Reply {
+    let outputs = request.tool_outputs();
+    let Some((_, output)) = outputs.last() else {
+        return Reply::tool_call("shell", json!({"command": SANDBOX_DEMO_COMMAND}));
+    };
+    let refused = ["Read-only file system", "Permission denied"]
+        .iter()
+        .any(|error| output.contains(error));
+    Reply::text(if refused {
+        "The sandbox let the command write target/sandbox-demo.txt inside the workspace and \
+         refused its write to ../cadre-sandbox-demo.txt outside it."
+    } else {
+        "The write outside the workspace was NOT refused: this machine's kernel did not enforce \
+         the profile (run `cadre doctor`)."
     })
 }
 
@@ -148,6 +240,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if options.detach {
+        return detach();
+    }
     let server = match options.source {
         Source::Script(replies) => ModelServer::start_on(options.port, replies),
         Source::ShellThenAnswer => ModelServer::with_handler_on(options.port, |request| {
@@ -166,8 +261,9 @@ fn main() -> ExitCode {
                     let now = std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
                         .unwrap_or_default();
-                    println!("plan-request {}", now.as_nanos());
-                    let _ = std::io::stdout().flush();
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "plan-request {}", now.as_nanos());
+                    let _ = out.flush();
                     Reply::tool_call("submit_plan", plan.clone())
                 } else if tools.iter().any(|t| t == "submit_score") {
                     Reply::tool_call(
@@ -181,6 +277,7 @@ fn main() -> ExitCode {
                 }
             })
         }
+        Source::SandboxDemo => ModelServer::with_handler_on(options.port, sandbox_demo),
     }
     .with_latency(options.latency);
     let server = if options.lenient {
@@ -190,7 +287,22 @@ fn main() -> ExitCode {
     };
     println!("listening on {}", server.base_url());
     let _ = std::io::stdout().flush();
+    if std::env::var_os(DETACHED_ENV).is_none() {
+        loop {
+            std::thread::park();
+        }
+    }
+    // Detached: nobody will stop this server, so it stops itself once it is no longer used.
+    let mut served = 0;
+    let mut idle_since = std::time::Instant::now();
     loop {
-        std::thread::park();
+        std::thread::sleep(Duration::from_secs(1));
+        let now_served = server.requests().len();
+        if now_served != served {
+            served = now_served;
+            idle_since = std::time::Instant::now();
+        } else if idle_since.elapsed() >= DETACHED_IDLE_EXIT {
+            return ExitCode::SUCCESS;
+        }
     }
 }
