@@ -1,6 +1,6 @@
 //! Events a session emits while it works. Every front end renders the same stream.
 
-use crate::items::TokenUsage;
+use crate::items::{IncompleteReason, TokenUsage};
 use crate::security::{ApprovalMode, SecurityProfile};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -95,6 +95,24 @@ pub enum EventMsg {
         call_id: String,
         tool: String,
         success: bool,
+        /// What the tool returned to the model (already capped by the tool).
+        #[serde(default)]
+        output: String,
+    },
+    /// A call the model made was not run because its arguments are not valid JSON (often an
+    /// answer cut off by the output token limit). The model is told, and the turn goes on.
+    ToolCallInvalid {
+        call_id: String,
+        tool: String,
+        /// The parser's complaint, e.g. "EOF while parsing a string at line 1 column 17".
+        error: String,
+    },
+    /// The model's answer stopped before it was finished.
+    ResponseIncomplete {
+        reason: IncompleteReason,
+        /// The output cap that was sent, when one was.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_output_tokens: Option<u64>,
     },
     PlanUpdate {
         call_id: String,
