@@ -1,7 +1,10 @@
 //! JSONL output in the event shapes `codex exec --json` prints, so scripts written for it work.
 
 use super::Renderer;
-use cadre_protocol::{Event, EventMsg, ExecStatus, FileChangeKind, PlanItem, StepStatus};
+use cadre_protocol::{
+    Event, EventMsg, ExecStatus, FileChangeKind, IncompleteReason, PlanItem, StepStatus,
+};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::io::Write;
@@ -10,6 +13,8 @@ pub struct JsonlRenderer {
     next_item: u64,
     /// Exec call id → item id and command.
     commands: HashMap<String, (String, String)>,
+    /// Call id of a tool that is not a command → item id and arguments.
+    tool_calls: HashMap<String, (String, Value)>,
     /// The turn's todo list item id and its latest items.
     todo: Option<(String, Value)>,
 }
@@ -19,6 +24,7 @@ impl JsonlRenderer {
         JsonlRenderer {
             next_item: 0,
             commands: HashMap::new(),
+            tool_calls: HashMap::new(),
             todo: None,
         }
     }
@@ -49,6 +55,86 @@ fn emit(value: Value) {
     let _ = serde_json::to_writer(&mut out, &value);
     let _ = out.write_all(b"\n");
     let _ = out.flush();
+}
+
+/// `item.started` / `item.completed` around one item, as Codex prints them.
+#[derive(Serialize)]
+struct ItemEvent<T: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    item: T,
+}
+
+/// A call of a tool that is not a command (read_file, list_dir, grep, spawn_agent...), in the
+/// shape of Codex's `mcp_tool_call` item; cadre's own tools name the server `cadre`.
+#[derive(Serialize)]
+struct ToolCallItem {
+    id: String,
+    #[serde(rename = "type")]
+    item_type: &'static str,
+    server: &'static str,
+    tool: String,
+    arguments: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<ToolCallResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ItemError>,
+    status: ToolCallStatus,
+}
+
+#[derive(Serialize)]
+struct ToolCallResult {
+    content: Vec<TextContent>,
+    structured_content: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct TextContent {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct ItemError {
+    message: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum ToolCallStatus {
+    InProgress,
+    Completed,
+    Failed,
+}
+
+/// Codex's `error` item, which its exec prints for warnings that do not end the turn.
+#[derive(Serialize)]
+struct ErrorItem {
+    id: String,
+    #[serde(rename = "type")]
+    item_type: &'static str,
+    message: String,
+}
+
+fn emit_item<T: Serialize>(kind: &'static str, item: T) {
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer(&mut out, &ItemEvent { kind, item });
+    let _ = out.write_all(b"\n");
+    let _ = out.flush();
+}
+
+fn tool_call_item(id: String, tool: &str, arguments: Value) -> ToolCallItem {
+    ToolCallItem {
+        id,
+        item_type: "mcp_tool_call",
+        server: "cadre",
+        tool: tool.to_string(),
+        arguments,
+        result: None,
+        error: None,
+        status: ToolCallStatus::InProgress,
+    }
 }
 
 fn todo_items(plan: &[PlanItem]) -> Value {
@@ -116,6 +202,77 @@ impl Renderer for JsonlRenderer {
                 emit(json!({"type": "item.completed", "item": {
                     "id": id, "type": "command_execution", "command": command,
                     "aggregated_output": output, "exit_code": exit_code, "status": status}}));
+            }
+            EventMsg::ToolCallBegin {
+                call_id,
+                tool,
+                arguments,
+            } => {
+                let id = self.item_id();
+                self.tool_calls
+                    .insert(call_id.clone(), (id.clone(), arguments.clone()));
+                emit_item("item.started", tool_call_item(id, tool, arguments.clone()));
+            }
+            EventMsg::ToolCallEnd {
+                call_id,
+                tool,
+                success,
+                output,
+            } => {
+                let (id, arguments) = match self.tool_calls.remove(call_id) {
+                    Some(started) => started,
+                    None => (self.item_id(), Value::Null),
+                };
+                let mut item = tool_call_item(id, tool, arguments);
+                if *success {
+                    item.status = ToolCallStatus::Completed;
+                    item.result = Some(ToolCallResult {
+                        content: vec![TextContent {
+                            kind: "text",
+                            text: output.clone(),
+                        }],
+                        structured_content: None,
+                    });
+                } else {
+                    item.status = ToolCallStatus::Failed;
+                    item.error = Some(ItemError {
+                        message: output.clone(),
+                    });
+                }
+                emit_item("item.completed", item);
+            }
+            EventMsg::ToolCallInvalid { tool, error, .. } => {
+                let mut item = tool_call_item(self.item_id(), tool, Value::Null);
+                item.status = ToolCallStatus::Failed;
+                item.error = Some(ItemError {
+                    message: format!("not run: the arguments are not valid JSON ({error})"),
+                });
+                emit_item("item.completed", item);
+            }
+            EventMsg::ResponseIncomplete {
+                reason,
+                max_output_tokens,
+            } => {
+                let message = match (reason, max_output_tokens) {
+                    (IncompleteReason::MaxOutputTokens, Some(max)) => {
+                        format!("the model's answer was cut off at the output limit ({max} tokens)")
+                    }
+                    (IncompleteReason::MaxOutputTokens, None) => {
+                        "the model's answer was cut off at the output limit".to_string()
+                    }
+                    (IncompleteReason::ContentFilter, _) => {
+                        "the model's answer was stopped by the provider's content filter"
+                            .to_string()
+                    }
+                };
+                emit_item(
+                    "item.completed",
+                    ErrorItem {
+                        id: self.item_id(),
+                        item_type: "error",
+                        message,
+                    },
+                );
             }
             EventMsg::PatchApplyEnd {
                 changes, success, ..
