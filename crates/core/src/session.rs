@@ -9,7 +9,7 @@ use crate::context;
 use crate::gate::{CommandPolicy, CoreGate};
 use crate::model_window::ModelWindow;
 use crate::transcript::{self, SessionMeta, TranscriptLine, TranscriptWriter};
-use cadre_model::{ModelClient, ModelEvent, Prompt};
+use cadre_model::{ModelClient, ModelError, ModelEvent, Prompt};
 use cadre_protocol::{Event, EventMsg, IncompleteReason, Op, ResponseItem, TokenUsage};
 use cadre_sandbox::Sandbox;
 use cadre_tools::{ToolCall, ToolContext, ToolRegistry, ToolResult};
@@ -450,7 +450,8 @@ impl Session {
             };
             let answer = match answer {
                 Ok(answer) => answer,
-                Err(error) => return LoopEnd::Failed(error),
+                // A typed error: an overflow (`ContextLengthExceeded`) is where compaction hooks in.
+                Err(error) => return LoopEnd::Failed(error.to_string()),
             };
             if let Some(call_usage) = answer.usage {
                 usage.add(&call_usage);
@@ -558,7 +559,7 @@ impl Session {
     }
 
     /// Streams one model answer, forwarding deltas as events.
-    async fn call_model(&self, prompt: &Prompt) -> Result<ModelAnswer, String> {
+    async fn call_model(&self, prompt: &Prompt) -> Result<ModelAnswer, ModelError> {
         crate::audit_sink::record_model_request(
             self.audit.as_ref(),
             &self.config.provider.base_url,
@@ -567,8 +568,7 @@ impl Session {
         let mut stream = self
             .client
             .stream(prompt)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let mut answer = ModelAnswer {
             items: Vec::new(),
             usage: None,
@@ -577,7 +577,7 @@ impl Session {
             reasoning_id: self.next_item_id("reasoning"),
         };
         while let Some(event) = stream.recv().await {
-            match event.map_err(|e| e.to_string())? {
+            match event? {
                 ModelEvent::TextDelta { delta } => self.emit(EventMsg::AgentMessageDelta {
                     item_id: answer.message_id.clone(),
                     delta,
@@ -610,7 +610,9 @@ impl Session {
                 }
             }
         }
-        Err("the model stream ended without completing".into())
+        Err(ModelError::MalformedStream(
+            "the stream ended without completing".into(),
+        ))
     }
 
     /// Runs the calls of one answer: consecutive read-only calls at once, others one by one,
