@@ -354,6 +354,17 @@ fn check_tool_loop(wire: &str) {
         "max_output_tokens"
     };
     assert_eq!(first.request[cap], 48, "{wire}");
+    let instructions = if wire == "chat" {
+        &first.request["messages"][0]["content"]
+    } else {
+        &first.request["instructions"]
+    };
+    assert!(
+        instructions.as_str().is_some_and(
+            |i| i.starts_with("You are cadre, a coding agent in the user's repository.")
+        ),
+        "{wire}: a 4K window gets the compact prompt: {instructions}"
+    );
     // The model is tiny: it may pick a neighbouring tool (list_dir for read_file). What matters
     // is that cadre runs the call the server sent and sends its result back.
     let (call_id, tool, arguments) = called_tool(first, wire);
@@ -526,7 +537,12 @@ fn a_truncated_call_is_handled_without_a_500_loop() {
     let proxy = Proxy::start(server.port);
     let env = TestEnv::new();
     // 22 tokens end the answer inside the arguments: `{"path": "READ`.
-    configure(&env, &proxy, "chat", "model_max_output_tokens = 22");
+    configure(
+        &env,
+        &proxy,
+        "chat",
+        "model_max_output_tokens = 22\n[limits]\nmax_model_calls_per_turn = 3",
+    );
     let out = exec(&env, CALL_READ_FILE);
     let exchanges = proxy.model_exchanges();
     assert!(
@@ -537,12 +553,12 @@ fn a_truncated_call_is_handled_without_a_500_loop() {
     for exchange in &exchanges {
         assert_eq!(exchange.status, 200, "no 500: {}", exchange.response);
     }
-    let finish: Vec<&str> = exchanges[0]
+    let finish: Vec<String> = exchanges[0]
         .sse_data()
         .iter()
         .filter_map(|c| c.pointer("/choices/0/finish_reason"))
         .filter_map(Value::as_str)
-        .map(|s| Box::leak(s.to_string().into_boxed_str()) as &str)
+        .map(str::to_string)
         .collect();
     assert_eq!(finish, vec!["length"], "{}", exchanges[0].response);
 

@@ -565,10 +565,7 @@ impl Session {
             &self.config.provider.base_url,
             "model request",
         );
-        let mut stream = self
-            .client
-            .stream(prompt)
-            .await?;
+        let mut stream = self.client.stream(prompt).await?;
         let mut answer = ModelAnswer {
             items: Vec::new(),
             usage: None,
