@@ -43,10 +43,15 @@ fn venv() -> Option<PathBuf> {
             venv.display()
         );
     }
-    eprintln!(
-        "note: skipping the llama.cpp conformance test: no environment at {} (run .ci/llama-venv.sh)",
-        venv.display()
-    );
+    // Straight to stderr, past the test harness's capture, so the skip is seen; once per run.
+    static NOTE: std::sync::Once = std::sync::Once::new();
+    NOTE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: skipping the llama.cpp conformance tests: no environment at {} (run .ci/llama-venv.sh)",
+            venv.display()
+        );
+    });
     None
 }
 

@@ -45,11 +45,17 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 impl ModelClient {
     /// Asks the server for the model's context window. `None` when the provider is a hosted one
     /// whose window is not published this way (OpenAI, OpenRouter) or the server does not say.
-    /// Never retries.
+    /// Never retries, and stops at the first question that gets no answer at all, so a server
+    /// that is down costs one failed connection, not five.
     pub async fn discover_context_window(&self, model: &str) -> Option<ContextWindow> {
         if self.inner.provider.is_hosted_builtin() {
             return None;
         }
+        self.ask_context_window(model).await.ok().flatten()
+    }
+
+    async fn ask_context_window(&self, model: &str) -> Result<Option<ContextWindow>, NoAnswer> {
+        let window = |tokens, source| Ok(Some(ContextWindow { tokens, source }));
         let base = self
             .inner
             .provider
@@ -57,80 +63,74 @@ impl ModelClient {
             .trim_end_matches('/')
             .to_string();
         let root = base.strip_suffix("/v1").unwrap_or(&base).to_string();
-        if let Some(models) = self.get_json(&format!("{base}/models")).await
-            && let Some(window) = from_model_list(&models, model)
+        if let Some(models) = self.get_json(&format!("{base}/models")).await?
+            && let Some(found) = from_model_list(&models, model)
         {
-            return Some(window);
+            return Ok(Some(found));
         }
-        if let Some(props) = self.get_json(&format!("{root}/props")).await
+        if let Some(props) = self.get_json(&format!("{root}/props")).await?
             && let Some(tokens) = props
                 .pointer("/default_generation_settings/n_ctx")
                 .or_else(|| props.get("n_ctx"))
                 .and_then(Value::as_u64)
         {
-            return Some(ContextWindow {
-                tokens,
-                source: ContextWindowSource::LlamaCpp,
-            });
+            return window(tokens, ContextWindowSource::LlamaCpp);
         }
-        if let Some(show) = self
-            .post_json(
-                &format!("{root}/api/show"),
-                &serde_json::json!({"model": model}),
-            )
-            .await
+        let show = serde_json::json!({"model": model});
+        if let Some(show) = self.post_json(&format!("{root}/api/show"), &show).await?
             && let Some(tokens) = ollama_num_ctx(&show)
         {
-            return Some(ContextWindow {
-                tokens,
-                source: ContextWindowSource::Ollama,
-            });
+            return window(tokens, ContextWindowSource::Ollama);
         }
-        if let Some(ps) = self.get_json(&format!("{root}/api/ps")).await
+        if let Some(ps) = self.get_json(&format!("{root}/api/ps")).await?
             && let Some(tokens) = ollama_loaded_context(&ps, model)
         {
-            return Some(ContextWindow {
-                tokens,
-                source: ContextWindowSource::Ollama,
-            });
+            return window(tokens, ContextWindowSource::Ollama);
         }
-        let lmstudio = self
+        if let Some(lmstudio) = self
             .get_json(&format!("{root}/api/v0/models/{model}"))
-            .await?;
-        lmstudio
-            .get("loaded_context_length")
-            .or_else(|| lmstudio.get("max_context_length"))
-            .and_then(Value::as_u64)
-            .map(|tokens| ContextWindow {
-                tokens,
-                source: ContextWindowSource::LmStudio,
-            })
+            .await?
+            && let Some(tokens) = lmstudio
+                .get("loaded_context_length")
+                .or_else(|| lmstudio.get("max_context_length"))
+                .and_then(Value::as_u64)
+        {
+            return window(tokens, ContextWindowSource::LmStudio);
+        }
+        Ok(None)
     }
 
-    async fn get_json(&self, url: &str) -> Option<Value> {
+    async fn get_json(&self, url: &str) -> Result<Option<Value>, NoAnswer> {
         let request = self.inner.http.get(url);
         self.send_probe(request).await
     }
 
-    async fn post_json(&self, url: &str, body: &Value) -> Option<Value> {
+    async fn post_json(&self, url: &str, body: &Value) -> Result<Option<Value>, NoAnswer> {
         let request = self.inner.http.post(url).json(body);
         self.send_probe(request).await
     }
 
-    async fn send_probe(&self, request: reqwest::RequestBuilder) -> Option<Value> {
+    /// The JSON of a successful answer; `None` for any other answer (404, not JSON).
+    async fn send_probe(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Option<Value>, NoAnswer> {
         let mut request = request
             .headers(self.inner.headers.clone())
             .timeout(PROBE_TIMEOUT);
         if let Some(key) = &self.inner.api_key {
             request = request.bearer_auth(key);
         }
-        let response = request.send().await.ok()?;
+        let response = request.send().await.map_err(|_| NoAnswer)?;
         if !response.status().is_success() {
-            return None;
+            return Ok(None);
         }
-        response.json().await.ok()
+        Ok(response.json().await.ok())
     }
 }
+
+/// The server did not answer at all (refused, timed out): more questions would not help.
+struct NoAnswer;
 
 /// vLLM's `max_model_len` or llama.cpp's `meta.n_ctx` on the model's entry (or the only entry:
 /// llama.cpp serves one model under its file name, whatever the request calls it).
