@@ -159,3 +159,21 @@ fn the_output_cap_is_sent_on_both_wires() {
         assert_eq!(server.requests()[1].body[field], json!(300), "{wire}");
     }
 }
+
+#[test]
+fn a_call_that_was_not_run_is_one_line_in_human_output() {
+    let server = ModelServer::start(vec![
+        Reply::tool_call("read_file", json!("{\"path\": \"READ")),
+        Reply::text("done"),
+    ]);
+    let env = TestEnv::new();
+    env.configure(&server.base_url(), "chat", "");
+    let out = env.cadre().args(["exec", "read"]).output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("✗ read_file not run"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.contains("not valid JSON (EOF while parsing"), "{line}");
+}
