@@ -31,6 +31,13 @@ pub struct ConfigToml {
     pub profile: Option<SecurityProfile>,
     /// When to ask before running a command: untrusted, on-request, on-failure, never.
     pub approval_policy: Option<ApprovalMode>,
+    /// The most tokens one model answer may have (Codex's name). Default: 4096 on the Chat wire,
+    /// 32768 on the Responses wire, and never more than a quarter of a known context window.
+    pub model_max_output_tokens: Option<u64>,
+    /// The model's context window in tokens (Codex's name). Default: what the server says
+    /// (llama.cpp, vLLM, Ollama, LM Studio); below 16384 cadre sends a compact system prompt and
+    /// compact tool descriptions.
+    pub model_context_window: Option<u64>,
     #[serde(default)]
     pub model_providers: BTreeMap<String, ProviderConfig>,
     pub limits: Option<LimitsToml>,
@@ -153,6 +160,10 @@ pub struct Config {
     pub provider: ProviderConfig,
     pub profile: SecurityProfile,
     pub approval: ApprovalMode,
+    /// `model_max_output_tokens` as configured (`None`: the wire's default applies).
+    pub model_max_output_tokens: Option<u64>,
+    /// `model_context_window` as configured (`None`: asked of the server).
+    pub model_context_window: Option<u64>,
     pub max_model_calls_per_turn: u32,
     pub turn_timeout: Option<std::time::Duration>,
     pub sandbox: SandboxToml,
@@ -299,6 +310,8 @@ impl Config {
             provider,
             profile: merged.profile.unwrap_or_default(),
             approval: merged.approval_policy.unwrap_or_default(),
+            model_max_output_tokens: merged.model_max_output_tokens,
+            model_context_window: merged.model_context_window,
             max_model_calls_per_turn: limits.max_model_calls_per_turn.unwrap_or(50),
             turn_timeout: limits.turn_timeout_secs.map(std::time::Duration::from_secs),
             sandbox: merged.sandbox.clone().unwrap_or_default(),

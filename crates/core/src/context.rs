@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 /// The system prompt written for cadre.
 pub const SYSTEM_PROMPT: &str = include_str!("prompts/system.md");
 
+/// The same in a few sentences, for models with a small context window.
+pub const SYSTEM_PROMPT_COMPACT: &str = include_str!("prompts/system_compact.md");
+
 /// Largest total size of AGENTS.md text included, so a huge file cannot crowd out the task.
 const MAX_AGENTS_BYTES: usize = 64 * 1024;
 

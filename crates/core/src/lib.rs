@@ -12,6 +12,7 @@ pub mod audit_sink;
 pub mod config;
 pub mod context;
 pub mod gate;
+pub mod model_window;
 mod session;
 pub mod transcript;
 

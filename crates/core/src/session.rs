@@ -7,9 +7,12 @@ use crate::audit_sink::{AuditSink, SessionInfo};
 use crate::config::Config;
 use crate::context;
 use crate::gate::{CommandPolicy, CoreGate};
+use crate::model_window::ModelWindow;
 use crate::transcript::{self, SessionMeta, TranscriptLine, TranscriptWriter};
-use cadre_model::{ModelClient, ModelEvent, Prompt};
-use cadre_protocol::{AbortReason, Event, EventMsg, Op, ResponseItem, TokenUsage};
+use cadre_model::{ModelClient, ModelError, ModelEvent, Prompt};
+use cadre_protocol::{
+    AbortReason, Event, EventMsg, IncompleteReason, Op, ResponseItem, TokenUsage,
+};
 use cadre_sandbox::Sandbox;
 use cadre_tools::{ToolCall, ToolContext, ToolRegistry, ToolResult};
 use futures::future::join_all;
@@ -97,6 +100,8 @@ pub struct Session {
     interactive: bool,
     approvals: Arc<PendingApprovals>,
     instructions: String,
+    extra_instructions: Option<String>,
+    window: ModelWindow,
     proxy_decisions: Option<UnboundedReceiver<cadre_sandbox::ProxyDecision>>,
     turn_counter: u64,
     item_counter: Arc<std::sync::atomic::AtomicU64>,
@@ -135,6 +140,10 @@ pub async fn spawn(options: SessionOptions) -> Result<SessionHandle, CoreError> 
         .unwrap_or_else(|| "main".to_string());
     let parent_agent_id = options.parent_session_id.clone();
     let mut session = Session::start(options, msg_tx.clone())?;
+    session.window = ModelWindow::discover(&session.config, &session.client).await;
+    session.instructions = session
+        .window
+        .instructions(session.extra_instructions.as_deref());
     session.audit = session
         .audit
         .start_session(&SessionInfo {
@@ -261,6 +270,7 @@ impl Session {
                 (id, history, writer)
             }
         };
+        let window = ModelWindow::new(&config, None);
         Ok(Session {
             id,
             config,
@@ -274,10 +284,9 @@ impl Session {
             audit: options.audit,
             interactive: options.interactive,
             approvals: Arc::new(PendingApprovals::default()),
-            instructions: match &options.extra_instructions {
-                Some(extra) => format!("{}\n\n{extra}", context::SYSTEM_PROMPT),
-                None => context::SYSTEM_PROMPT.to_string(),
-            },
+            window,
+            instructions: window.instructions(options.extra_instructions.as_deref()),
+            extra_instructions: options.extra_instructions,
             proxy_decisions: Some(proxy_decisions),
             turn_counter: 0,
             item_counter: Arc::new(std::sync::atomic::AtomicU64::new(0)),
@@ -459,8 +468,9 @@ impl Session {
     }
 
     async fn turn_loop(&mut self, cancel: &CancellationToken, usage: &mut TokenUsage) -> LoopEnd {
-        let tool_specs = self.tools.specs();
+        let tool_specs = self.window.tool_specs(self.tools.specs());
         let mut last_message = None;
+        let mut cut_off_calls_in_a_row = 0;
         for _ in 0..self.config.max_model_calls_per_turn {
             let prompt = Prompt {
                 model: self.config.model.clone(),
@@ -468,6 +478,7 @@ impl Session {
                 input: self.history.clone(),
                 tools: tool_specs.clone(),
                 parallel_tool_calls: true,
+                max_output_tokens: Some(self.window.max_output_tokens),
             };
             let answer = tokio::select! {
                 answer = self.call_model(&prompt) => answer,
@@ -475,7 +486,8 @@ impl Session {
             };
             let answer = match answer {
                 Ok(answer) => answer,
-                Err(error) => return LoopEnd::Failed(error),
+                // A typed error: an overflow (`ContextLengthExceeded`) is where compaction hooks in.
+                Err(error) => return LoopEnd::Failed(error.to_string()),
             };
             if let Some(call_usage) = answer.usage {
                 usage.add(&call_usage);
@@ -484,9 +496,16 @@ impl Session {
                     total: *usage,
                 });
             }
+            if let Some(reason) = answer.incomplete {
+                self.emit(EventMsg::ResponseIncomplete {
+                    reason,
+                    max_output_tokens: Some(self.window.max_output_tokens),
+                });
+            }
             let mut calls = Vec::new();
-            for item in answer.items {
-                match &item {
+            let mut invalid_calls = Vec::new();
+            for mut item in answer.items {
+                match &mut item {
                     ResponseItem::Message { content, .. } => {
                         self.emit(EventMsg::AgentMessage {
                             item_id: answer.message_id.clone(),
@@ -505,18 +524,51 @@ impl Session {
                         name,
                         arguments,
                         ..
-                    } => calls.push(ToolCall {
-                        call_id: call_id.clone(),
-                        name: name.clone(),
-                        arguments: arguments.clone(),
-                    }),
+                    } => match cadre_model::invalid_arguments(arguments) {
+                        None => calls.push(ToolCall {
+                            call_id: call_id.clone(),
+                            name: name.clone(),
+                            arguments: arguments.clone(),
+                        }),
+                        Some(error) => {
+                            // Never run, and never sent back as it is: servers parse the
+                            // arguments in the history, and llama.cpp fails the whole request.
+                            self.emit(EventMsg::ToolCallInvalid {
+                                call_id: call_id.clone(),
+                                tool: name.clone(),
+                                error: error.clone(),
+                            });
+                            invalid_calls.push((call_id.clone(), error));
+                            *arguments = "{}".to_string();
+                        }
+                    },
                     _ => {}
                 }
                 self.push_item(item);
             }
-            if calls.is_empty() {
+            for (call_id, error) in &invalid_calls {
+                let output =
+                    not_run_output(error, answer.incomplete, self.window.max_output_tokens);
+                self.push_item(ResponseItem::FunctionCallOutput {
+                    call_id: call_id.clone(),
+                    output,
+                });
+            }
+            if calls.is_empty() && invalid_calls.is_empty() {
                 return LoopEnd::Done(last_message);
             }
+            if calls.is_empty() {
+                // Only broken calls: the model is told and asked again, but an answer cut off
+                // by the output limit twice in a row will not fit the third time either.
+                cut_off_calls_in_a_row += usize::from(answer.incomplete.is_some());
+                if cut_off_calls_in_a_row >= 2 {
+                    return LoopEnd::Aborted(AbortReason::OutputLimit {
+                        max_output_tokens: self.window.max_output_tokens,
+                    });
+                }
+                continue;
+            }
+            cut_off_calls_in_a_row = 0;
             let results = self.run_tools(&calls, cancel).await;
             let mut abort = None;
             for (call, result) in calls.iter().zip(results) {
@@ -543,25 +595,22 @@ impl Session {
     }
 
     /// Streams one model answer, forwarding deltas as events.
-    async fn call_model(&self, prompt: &Prompt) -> Result<ModelAnswer, String> {
+    async fn call_model(&self, prompt: &Prompt) -> Result<ModelAnswer, ModelError> {
         crate::audit_sink::record_model_request(
             self.audit.as_ref(),
             &self.config.provider.base_url,
             "model request",
         );
-        let mut stream = self
-            .client
-            .stream(prompt)
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut stream = self.client.stream(prompt).await?;
         let mut answer = ModelAnswer {
             items: Vec::new(),
             usage: None,
+            incomplete: None,
             message_id: self.next_item_id("msg"),
             reasoning_id: self.next_item_id("reasoning"),
         };
         while let Some(event) = stream.recv().await {
-            match event.map_err(|e| e.to_string())? {
+            match event? {
                 ModelEvent::TextDelta { delta } => self.emit(EventMsg::AgentMessageDelta {
                     item_id: answer.message_id.clone(),
                     delta,
@@ -585,13 +634,18 @@ impl Session {
                         reason,
                     });
                 }
-                ModelEvent::Completed { usage, .. } => {
+                ModelEvent::Completed {
+                    usage, incomplete, ..
+                } => {
                     answer.usage = usage;
+                    answer.incomplete = incomplete;
                     return Ok(answer);
                 }
             }
         }
-        Err("the model stream ended without completing".into())
+        Err(ModelError::MalformedStream(
+            "the stream ended without completing".into(),
+        ))
     }
 
     /// Runs the calls of one answer: consecutive read-only calls at once, others one by one,
@@ -663,8 +717,29 @@ fn close_dangling_calls(history: &[ResponseItem]) -> Vec<ResponseItem> {
 struct ModelAnswer {
     items: Vec<ResponseItem>,
     usage: Option<TokenUsage>,
+    incomplete: Option<IncompleteReason>,
     message_id: String,
     reasoning_id: String,
+}
+
+/// What the model reads in place of a result for a call that was not run.
+fn not_run_output(
+    error: &str,
+    incomplete: Option<IncompleteReason>,
+    max_output_tokens: u64,
+) -> String {
+    let cause = match incomplete {
+        Some(IncompleteReason::MaxOutputTokens) => format!(
+            " Your answer was cut off by the output limit ({max_output_tokens} tokens) while writing them."
+        ),
+        Some(IncompleteReason::ContentFilter) => {
+            " Your answer was stopped by the provider's content filter.".to_string()
+        }
+        None => String::new(),
+    };
+    format!(
+        "error: not run: the arguments of this call are not valid JSON ({error}).{cause} Call the tool again with complete JSON arguments, keeping them short."
+    )
 }
 
 enum LoopEnd {

@@ -6,11 +6,12 @@
 //! `choices[0].delta`, with tool calls arriving in fragments keyed by `index`, so the finished
 //! items are only known at the end of the stream.
 
+use crate::call_arguments;
 use crate::failure::{AttemptFailure, ErrorDetails, classify_stream_error};
 use crate::sse::SseEvent;
 use crate::wire::WireDecoder;
 use crate::{ModelEvent, Prompt};
-use cadre_protocol::{ResponseItem, Role, TokenUsage};
+use cadre_protocol::{IncompleteReason, ResponseItem, Role, TokenUsage};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -22,6 +23,11 @@ pub fn request_body(prompt: &Prompt, stream: bool) -> Value {
     });
     if stream {
         body["stream_options"] = json!({"include_usage": true});
+    }
+    // `max_tokens` is what llama.cpp, vLLM, Ollama and LM Studio read (`max_completion_tokens`
+    // is OpenAI's newer name, which not all of them know).
+    if let Some(max) = prompt.max_output_tokens {
+        body["max_tokens"] = json!(max);
     }
     // OpenAI rejects an empty `tools` array, and `tool_choice`/`parallel_tool_calls` without tools.
     if !prompt.tools.is_empty() {
@@ -96,7 +102,7 @@ fn messages(prompt: &Prompt) -> Vec<Value> {
                 .push(json!({
                     "id": call_id,
                     "type": "function",
-                    "function": {"name": name, "arguments": arguments},
+                    "function": {"name": name, "arguments": call_arguments::for_wire(arguments)},
                 })),
             // Chat Completions has no way to carry reasoning back.
             ResponseItem::Reasoning { .. } => {}
@@ -283,9 +289,15 @@ impl ChatDecoder {
                 arguments: call.arguments,
             }));
         }
+        let incomplete = match self.finish_reason.as_deref() {
+            Some("length") => Some(IncompleteReason::MaxOutputTokens),
+            Some("content_filter") => Some(IncompleteReason::ContentFilter),
+            _ => None,
+        };
         out.push(ModelEvent::Completed {
             response_id: self.response_id.clone(),
             usage: self.usage,
+            incomplete,
         });
         self.complete = true;
         Ok(())
@@ -390,6 +402,7 @@ mod tests {
                 parameters: json!({"type": "object"}),
             }],
             parallel_tool_calls: false,
+            max_output_tokens: None,
         };
         assert_eq!(
             request_body(&prompt, true),
@@ -420,6 +433,55 @@ mod tests {
     }
 
     #[test]
+    fn invalid_call_arguments_never_go_back_on_the_wire() {
+        let prompt = Prompt {
+            model: "m".into(),
+            instructions: String::new(),
+            input: vec![
+                ResponseItem::user("read it"),
+                call("call_1", "read_file", r#"{"path": "READ"#),
+                output("call_1", "not run"),
+                call("call_2", "list_dir", ""),
+                output("call_2", "a"),
+            ],
+            tools: vec![],
+            parallel_tool_calls: false,
+            max_output_tokens: Some(64),
+        };
+        let body = request_body(&prompt, true);
+        let arguments: Vec<&str> = body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m.pointer("/tool_calls/0/function/arguments"))
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(arguments, vec!["{}", "{}"]);
+        assert_eq!(body["max_tokens"], json!(64));
+    }
+
+    #[test]
+    fn finish_reason_length_marks_the_answer_incomplete() {
+        let events = decode(&[
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"read_file","arguments":"{\"path\": \"READ"}}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#,
+            "[DONE]",
+        ])
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            events,
+            vec![
+                ModelEvent::ItemDone(call("c1", "read_file", r#"{"path": "READ"#)),
+                ModelEvent::Completed {
+                    response_id: None,
+                    usage: None,
+                    incomplete: Some(IncompleteReason::MaxOutputTokens),
+                },
+            ]
+        );
+    }
+
+    #[test]
     fn request_without_tools_omits_tool_fields() {
         let prompt = Prompt {
             model: "m".into(),
@@ -427,6 +489,7 @@ mod tests {
             input: vec![ResponseItem::user("hi")],
             tools: vec![],
             parallel_tool_calls: true,
+            max_output_tokens: None,
         };
         assert_eq!(
             request_body(&prompt, false),
@@ -492,6 +555,7 @@ mod tests {
                         reasoning_output_tokens: 2,
                         total_tokens: 13,
                     }),
+                    incomplete: None,
                 },
             ]
         );
@@ -581,6 +645,7 @@ mod tests {
                         total_tokens: 8,
                         ..TokenUsage::default()
                     }),
+                    incomplete: None,
                 },
             ]
         );

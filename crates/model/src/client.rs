@@ -1,12 +1,12 @@
 //! The client: sends a [`Prompt`] to the configured provider and streams the answer back as
 //! [`ModelEvent`]s, retrying transient failures.
 
-use crate::failure::{AttemptFailure, ErrorDetails, truncate_body};
+use crate::failure::{AttemptFailure, ErrorDetails, ProviderErrorKind, truncate_body};
 use crate::retry::{Backoff, is_transient_status, server_requested_delay};
 use crate::sse::SseParser;
 use crate::wire::WireDecoder;
 use crate::{ModelError, ProviderConfig, WireApi, chat_wire, responses_wire};
-use cadre_protocol::{ResponseItem, TokenUsage, ToolSpec};
+use cadre_protocol::{IncompleteReason, ResponseItem, TokenUsage, ToolSpec};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use std::sync::Arc;
@@ -23,6 +23,9 @@ pub struct Prompt {
     pub input: Vec<ResponseItem>,
     pub tools: Vec<ToolSpec>,
     pub parallel_tool_calls: bool,
+    /// The most tokens the answer may have (`max_tokens` on Chat, `max_output_tokens` on
+    /// Responses); `None` sends no cap.
+    pub max_output_tokens: Option<u64>,
 }
 
 /// What a streamed answer yields, in order.
@@ -44,10 +47,12 @@ pub enum ModelEvent {
         delay_ms: u64,
         reason: String,
     },
-    /// The answer is complete.
+    /// The answer is complete; `incomplete` says when the provider stopped it early (the output
+    /// token limit), in which case its last function call may be cut off.
     Completed {
         response_id: Option<String>,
         usage: Option<TokenUsage>,
+        incomplete: Option<IncompleteReason>,
     },
 }
 
@@ -60,6 +65,7 @@ pub struct Completion {
     pub items: Vec<ResponseItem>,
     pub response_id: Option<String>,
     pub usage: Option<TokenUsage>,
+    pub incomplete: Option<IncompleteReason>,
 }
 
 /// A client for one provider. Cloning is cheap and clones share the connection pool.
@@ -224,11 +230,16 @@ impl ModelClient {
             match event? {
                 ModelEvent::ItemDone(item) => items.push(item),
                 ModelEvent::Retrying { .. } => items.clear(),
-                ModelEvent::Completed { response_id, usage } => {
+                ModelEvent::Completed {
+                    response_id,
+                    usage,
+                    incomplete,
+                } => {
                     return Ok(Completion {
                         items,
                         response_id,
                         usage,
+                        incomplete,
                     });
                 }
                 ModelEvent::TextDelta { .. } | ModelEvent::ReasoningDelta { .. } => {}
@@ -521,6 +532,22 @@ impl ClientInner {
             .and_then(Result::ok)
             .unwrap_or_default();
         let details = ErrorDetails::from_body(&body);
+        // llama.cpp answers some client errors with HTTP 500 (an overflow in older builds, an
+        // unparseable request always): the body decides before the status does.
+        match details.kind() {
+            ProviderErrorKind::ContextOverflow if status != 401 && status != 404 => {
+                return AttemptFailure::Fatal(ModelError::ContextLengthExceeded {
+                    message: details.describe("context_length_exceeded"),
+                });
+            }
+            ProviderErrorKind::UnparseableRequest if status == 400 || status >= 500 => {
+                return AttemptFailure::Fatal(ModelError::UnparseableRequest {
+                    status: Some(status),
+                    message: details.describe("(no body)"),
+                });
+            }
+            _ => {}
+        }
         match status {
             401 => AttemptFailure::Fatal(ModelError::Unauthorized {
                 hint: self.unauthorized_hint(&details),
@@ -529,11 +556,6 @@ impl ClientInner {
                 model: model.to_string(),
                 url: self.display_url.clone(),
             }),
-            400..=499 if details.is_context_length_exceeded() => {
-                AttemptFailure::Fatal(ModelError::ContextLengthExceeded {
-                    message: details.describe("context_length_exceeded"),
-                })
-            }
             429 if details.code.as_deref() == Some("insufficient_quota") => {
                 AttemptFailure::Fatal(ModelError::Http {
                     status,

@@ -8,9 +8,17 @@ pub enum ModelError {
     )]
     ModelNotFound { model: String, url: String },
     #[error(
-        "the conversation is longer than the model's context window: {message}. Start a new session or use a model with a larger context"
+        "the conversation is longer than the model's context window: {message}. Start a new session, raise the server's context size (llama.cpp `--ctx-size`, Ollama `num_ctx`, vLLM `--max-model-len`, LM Studio's context length), or use a model with a larger context"
     )]
     ContextLengthExceeded { message: String },
+    #[error(
+        "the provider could not parse cadre's request{}: {message}. Sending it again would fail the same way",
+        status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
+    )]
+    UnparseableRequest {
+        status: Option<u16>,
+        message: String,
+    },
     #[error("the provider sent a malformed stream: {0}")]
     MalformedStream(String),
     #[error("the provider answered HTTP {status}: {body}")]

@@ -20,6 +20,7 @@
 //!     input: vec![ResponseItem::user("Say hi")],
 //!     tools: vec![],
 //!     parallel_tool_calls: false,
+//!     max_output_tokens: Some(1024),
 //! };
 //! let mut stream = client.stream(&prompt).await?;
 //! while let Some(event) = stream.recv().await {
@@ -32,8 +33,10 @@
 //! ```
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod call_arguments;
 mod chat_wire;
 mod client;
+mod context_window;
 mod error;
 mod failure;
 mod probe;
@@ -43,8 +46,13 @@ mod retry;
 mod sse;
 mod wire;
 
+pub use call_arguments::invalid_arguments;
 pub use client::{Completion, ModelClient, ModelEvent, Prompt, ResponseStream};
+pub use context_window::{ContextWindow, ContextWindowSource};
 pub use error::ModelError;
 pub use probe::ProbeReport;
-pub use provider::{DEFAULT_MAX_RETRIES, DEFAULT_STREAM_IDLE_TIMEOUT_MS, ProviderConfig, WireApi};
+pub use provider::{
+    DEFAULT_CHAT_MAX_OUTPUT_TOKENS, DEFAULT_MAX_RETRIES, DEFAULT_RESPONSES_MAX_OUTPUT_TOKENS,
+    DEFAULT_STREAM_IDLE_TIMEOUT_MS, ProviderConfig, WireApi,
+};
 pub use retry::{DEFAULT_BASE_DELAY, DEFAULT_MAX_DELAY};

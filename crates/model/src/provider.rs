@@ -47,6 +47,8 @@ pub struct ProviderConfig {
 pub const DEFAULT_MAX_RETRIES: u32 = 4;
 pub const DEFAULT_STREAM_IDLE_TIMEOUT_MS: u64 = 300_000;
 pub const DEFAULT_REQUEST_MAX_WAIT_MS: u64 = 600_000;
+pub const DEFAULT_CHAT_MAX_OUTPUT_TOKENS: u64 = 4_096;
+pub const DEFAULT_RESPONSES_MAX_OUTPUT_TOKENS: u64 = 32_768;
 
 impl ProviderConfig {
     /// The built-in providers: `openai`, `ollama`, `lmstudio`, `openrouter`.
@@ -82,6 +84,26 @@ impl ProviderConfig {
     }
 
     pub const BUILTIN_IDS: [&'static str; 4] = ["openai", "ollama", "lmstudio", "openrouter"];
+
+    /// Whether this is one of the hosted built-ins (OpenAI, OpenRouter) at its own address: they
+    /// publish no context window through the server, and their windows are large.
+    pub fn is_hosted_builtin(&self) -> bool {
+        ["openai", "openrouter"].iter().any(|id| {
+            ProviderConfig::builtin(id)
+                .is_some_and(|builtin| builtin.base_url == self.base_url.trim_end_matches('/'))
+        })
+    }
+
+    /// The output cap sent when `model_max_output_tokens` is not configured: local servers
+    /// (mostly on Chat) otherwise let a small model run on to the end of its context; on the
+    /// Responses wire the cap only bounds a runaway answer, well above what a reasoning model
+    /// needs for one step.
+    pub fn default_max_output_tokens(&self) -> u64 {
+        match self.wire_api {
+            WireApi::Chat => DEFAULT_CHAT_MAX_OUTPUT_TOKENS,
+            WireApi::Responses => DEFAULT_RESPONSES_MAX_OUTPUT_TOKENS,
+        }
+    }
 
     pub fn max_retries(&self) -> u32 {
         self.request_max_retries.unwrap_or(DEFAULT_MAX_RETRIES)

@@ -5,11 +5,12 @@
 //! are sent with `store: false`, so nothing refers to server-side state and item ids are not sent
 //! back.
 
+use crate::call_arguments;
 use crate::failure::{AttemptFailure, ErrorDetails, classify_stream_error};
 use crate::sse::SseEvent;
 use crate::wire::WireDecoder;
 use crate::{ModelEvent, Prompt};
-use cadre_protocol::{ResponseItem, Role, TokenUsage};
+use cadre_protocol::{IncompleteReason, ResponseItem, Role, TokenUsage};
 use serde_json::{Value, json};
 
 pub fn request_body(prompt: &Prompt, stream: bool) -> Value {
@@ -27,7 +28,7 @@ pub fn request_body(prompt: &Prompt, stream: bool) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut body = json!({
         "model": prompt.model,
         "instructions": prompt.instructions,
         "input": input,
@@ -36,7 +37,11 @@ pub fn request_body(prompt: &Prompt, stream: bool) -> Value {
         "parallel_tool_calls": prompt.parallel_tool_calls,
         "stream": stream,
         "store": false,
-    })
+    });
+    if let Some(max) = prompt.max_output_tokens {
+        body["max_output_tokens"] = json!(max);
+    }
+    body
 }
 
 fn role_name(role: Role) -> &'static str {
@@ -71,7 +76,7 @@ fn input_item(item: &ResponseItem) -> Option<Value> {
             "type": "function_call",
             "call_id": call_id,
             "name": name,
-            "arguments": arguments,
+            "arguments": call_arguments::for_wire(arguments),
         }),
         ResponseItem::FunctionCallOutput { call_id, output } => json!({
             "type": "function_call_output",
@@ -191,6 +196,21 @@ pub fn parse_usage(usage: Option<&Value>) -> Option<TokenUsage> {
     })
 }
 
+/// Why a response stopped early: `status: "incomplete"` with `incomplete_details.reason`.
+fn incomplete_reason(response: &Value) -> Option<IncompleteReason> {
+    let reason = response
+        .pointer("/incomplete_details/reason")
+        .and_then(Value::as_str);
+    match reason {
+        Some("content_filter") => Some(IncompleteReason::ContentFilter),
+        Some(_) => Some(IncompleteReason::MaxOutputTokens),
+        None if response.get("status").and_then(Value::as_str) == Some("incomplete") => {
+            Some(IncompleteReason::MaxOutputTokens)
+        }
+        None => None,
+    }
+}
+
 fn response_failure(response: &Value) -> AttemptFailure {
     let details = response
         .get("error")
@@ -252,6 +272,7 @@ impl WireDecoder for ResponsesDecoder {
                 out.push(ModelEvent::Completed {
                     response_id: self.response_id.clone(),
                     usage: parse_usage(response.get("usage")),
+                    incomplete: incomplete_reason(response),
                 });
                 self.complete = true;
             }
@@ -315,6 +336,7 @@ pub fn decode_full(response: &Value) -> Result<Vec<ModelEvent>, AttemptFailure> 
     events.push(ModelEvent::Completed {
         response_id: optional_string(response, "id"),
         usage: parse_usage(response.get("usage")),
+        incomplete: incomplete_reason(response),
     });
     Ok(events)
 }
@@ -359,6 +381,7 @@ mod tests {
                 parameters: json!({"type": "object", "properties": {"command": {"type": "string"}}}),
             }],
             parallel_tool_calls: true,
+            max_output_tokens: None,
         }
     }
 
@@ -388,6 +411,49 @@ mod tests {
                 "stream": true,
                 "store": false,
             })
+        );
+    }
+
+    #[test]
+    fn invalid_call_arguments_never_go_back_on_the_wire() {
+        let mut prompt = prompt();
+        prompt.input = vec![
+            ResponseItem::FunctionCall {
+                id: None,
+                call_id: "call_1".into(),
+                name: "read_file".into(),
+                arguments: r#"{"path": "READ"#.into(),
+            },
+            ResponseItem::FunctionCallOutput {
+                call_id: "call_1".into(),
+                output: "not run".into(),
+            },
+        ];
+        prompt.max_output_tokens = Some(64);
+        let body = request_body(&prompt, true);
+        assert_eq!(body["input"][0]["arguments"], json!("{}"));
+        assert_eq!(body["max_output_tokens"], json!(64));
+        assert!(
+            request_body(&super::tests::prompt(), true)
+                .get("max_output_tokens")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_incomplete_response_says_why() {
+        let events = decode(&[(
+            "response.incomplete",
+            json!({"type": "response.incomplete", "response": {"id": "resp_2", "status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}}),
+        )])
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            events,
+            vec![ModelEvent::Completed {
+                response_id: Some("resp_2".into()),
+                usage: None,
+                incomplete: Some(IncompleteReason::MaxOutputTokens),
+            }]
         );
     }
 
@@ -450,6 +516,7 @@ mod tests {
                         reasoning_output_tokens: 2,
                         total_tokens: 17,
                     }),
+                    incomplete: None,
                 },
             ]
         );
@@ -548,6 +615,7 @@ mod tests {
                         total_tokens: 5,
                         ..TokenUsage::default()
                     }),
+                    incomplete: None,
                 },
             ]
         );

@@ -42,6 +42,7 @@ fn prompt() -> Prompt {
             parameters: json!({"type": "object", "properties": {"command": {"type": "string"}}}),
         }],
         parallel_tool_calls: true,
+        max_output_tokens: None,
     }
 }
 
@@ -143,7 +144,9 @@ fn without_item_ids(items: Vec<ResponseItem>) -> Vec<ResponseItem> {
 
 fn completed(events: &[ModelEvent]) -> (Option<String>, Option<TokenUsage>) {
     match events.last() {
-        Some(ModelEvent::Completed { response_id, usage }) => (response_id.clone(), *usage),
+        Some(ModelEvent::Completed {
+            response_id, usage, ..
+        }) => (response_id.clone(), *usage),
         other => panic!("the stream did not end with Completed: {other:?}"),
     }
 }
@@ -523,8 +526,28 @@ async fn permanent_failures_are_not_retried() {
             other => panic!("{wire:?}: expected ModelNotFound, got {other:?}"),
         }
 
+        match fails_at_once(
+            wire,
+            Reply::http_error(
+                500,
+                json!({"error": {"code": 500, "type": "server_error", "message": "Failed to parse tool call arguments as JSON: [json.exception.parse_error.101] parse error at line 1, column 17: syntax error while parsing value - unexpected end of input"}}),
+            ),
+        )
+        .await
+        {
+            ModelError::UnparseableRequest { status, message } => {
+                assert_eq!(status, Some(500));
+                assert!(message.contains("Failed to parse tool call"), "{message}");
+            }
+            other => panic!("{wire:?}: expected UnparseableRequest, got {other:?}"),
+        }
+
         for reply in [
             Reply::context_length_exceeded(),
+            Reply::http_error(
+                500,
+                json!({"error": {"code": 500, "type": "exceed_context_size_error", "message": "the request exceeds the available context size. try increasing the context size or enable context shift", "n_prompt_tokens": 2500, "n_ctx": 2048}}),
+            ),
             Reply::failed(
                 "context_length_exceeded",
                 "Your input exceeds the context window",

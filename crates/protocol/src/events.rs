@@ -1,6 +1,6 @@
 //! Events a session emits while it works. Every front end renders the same stream.
 
-use crate::items::TokenUsage;
+use crate::items::{IncompleteReason, TokenUsage};
 use crate::security::{ApprovalMode, SecurityProfile};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -95,6 +95,24 @@ pub enum EventMsg {
         call_id: String,
         tool: String,
         success: bool,
+        /// What the tool returned to the model (already capped by the tool).
+        #[serde(default)]
+        output: String,
+    },
+    /// A call the model made was not run because its arguments are not valid JSON (often an
+    /// answer cut off by the output token limit). The model is told, and the turn goes on.
+    ToolCallInvalid {
+        call_id: String,
+        tool: String,
+        /// The parser's complaint, e.g. "EOF while parsing a string at line 1 column 17".
+        error: String,
+    },
+    /// The model's answer stopped before it was finished.
+    ResponseIncomplete {
+        reason: IncompleteReason,
+        /// The output cap that was sent, when one was.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_output_tokens: Option<u64>,
     },
     PlanUpdate {
         call_id: String,
@@ -164,6 +182,9 @@ pub enum AbortReason {
     TimeLimit { seconds: u64 },
     /// The turn made the most model calls one turn may (`limits.max_model_calls_per_turn`).
     ModelCallLimit { calls: u32 },
+    /// The model's tool calls were cut off by the output cap (`model_max_output_tokens`) twice
+    /// in a row: a third try would not fit either.
+    OutputLimit { max_output_tokens: u64 },
     /// A tool stopped the turn (the user stopped it at an approval, say).
     Tool { message: String },
 }
@@ -178,6 +199,10 @@ impl std::fmt::Display for AbortReason {
             AbortReason::ModelCallLimit { calls } => write!(
                 f,
                 "limit reached: {calls} model calls in one turn (raise limits.max_model_calls_per_turn)"
+            ),
+            AbortReason::OutputLimit { max_output_tokens } => write!(
+                f,
+                "the model's tool calls were cut off by the output limit ({max_output_tokens} tokens) twice in a row; raise model_max_output_tokens"
             ),
             AbortReason::Tool { message } => f.write_str(message),
         }

@@ -69,6 +69,17 @@ pub struct ToolSpec {
     pub parameters: serde_json::Value,
 }
 
+/// Why a model's answer stopped before it was finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncompleteReason {
+    /// The output token limit was reached (Chat `finish_reason: "length"`, Responses
+    /// `incomplete_details.reason: "max_output_tokens"`).
+    MaxOutputTokens,
+    /// The provider's content filter stopped the answer.
+    ContentFilter,
+}
+
 /// Token counts as reported by the provider.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenUsage {

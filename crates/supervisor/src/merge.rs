@@ -145,6 +145,7 @@ pub async fn judge(
         input: vec![ResponseItem::user(input)],
         tools: vec![submit_score_spec()],
         parallel_tool_calls: false,
+        max_output_tokens: Some(client.provider().default_max_output_tokens()),
     };
     let mut score = Score {
         task_id: candidate.task_id.clone(),

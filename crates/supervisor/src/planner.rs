@@ -116,6 +116,7 @@ pub async fn request_plan(
             input: history.clone(),
             tools: vec![submit_plan_spec()],
             parallel_tool_calls: false,
+            max_output_tokens: Some(client.provider().default_max_output_tokens()),
         };
         let completion = client
             .complete(&prompt)

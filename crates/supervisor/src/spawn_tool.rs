@@ -240,12 +240,13 @@ impl Tool for SpawnAgentTool {
         );
         inner.parts.record_stop(&result).await;
         let success = result.status == crate::report::TaskStatus::Completed;
+        let output = serde_json::to_string_pretty(&result).unwrap_or_default();
         let _ = ctx.events.send(EventMsg::ToolCallEnd {
             call_id: call.call_id.clone(),
             tool: "spawn_agent".into(),
             success,
+            output: output.clone(),
         });
-        let output = serde_json::to_string_pretty(&result).unwrap_or_default();
         if success {
             ToolResult::ok(output)
         } else {

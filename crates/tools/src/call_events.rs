@@ -21,6 +21,7 @@ where
         call_id: call.call_id.clone(),
         tool: call.name.clone(),
         success: result.success,
+        output: result.output.clone(),
     });
     result
 }

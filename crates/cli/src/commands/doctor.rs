@@ -4,7 +4,8 @@
 use crate::cli_env::CliEnv;
 use anyhow::Context;
 use cadre_core::ConfigToml;
-use cadre_model::ModelClient;
+use cadre_core::model_window::ModelWindow;
+use cadre_model::{ContextWindow, ModelClient};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -21,6 +22,25 @@ pub struct DoctorArgs {
     offline: bool,
 }
 
+/// How requests are fitted to the model, as `doctor --format json` shows it.
+#[derive(Debug, serde::Serialize)]
+struct WindowReport {
+    /// `null` when neither the configuration nor the server says.
+    context_window: Option<ContextWindow>,
+    max_output_tokens: u64,
+    compact_prompt: bool,
+}
+
+impl From<ModelWindow> for WindowReport {
+    fn from(window: ModelWindow) -> Self {
+        WindowReport {
+            context_window: window.context_window,
+            max_output_tokens: window.max_output_tokens,
+            compact_prompt: window.compact,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum Format {
     Text,
@@ -30,6 +50,12 @@ enum Format {
 #[allow(clippy::print_stdout)]
 pub fn run(args: DoctorArgs, env: &CliEnv) -> anyhow::Result<u8> {
     let config = env.load_config(args.cd, ConfigToml::default())?;
+    // Offline, only a configured window is known.
+    let configured = config.model_context_window.map(|tokens| ContextWindow {
+        tokens,
+        source: cadre_model::ContextWindowSource::Configured,
+    });
+    let mut window = ModelWindow::new(&config, configured);
     let probe = if args.offline {
         None
     } else {
@@ -38,10 +64,14 @@ pub fn run(args: DoctorArgs, env: &CliEnv) -> anyhow::Result<u8> {
             .build()
             .context("cannot start the async runtime")?;
         Some(match ModelClient::new(config.provider.clone()) {
-            Ok(client) => Ok(runtime.block_on(client.probe(&config.model))),
+            Ok(client) => Ok(runtime.block_on(async {
+                window = ModelWindow::discover(&config, &client).await;
+                client.probe(&config.model).await
+            })),
             Err(err) => Err(err.to_string()),
         })
     };
+    let window_report = WindowReport::from(window);
     let support = cadre_sandbox::support_report();
     let profile_ok = support
         .profiles
@@ -70,6 +100,7 @@ pub fn run(args: DoctorArgs, env: &CliEnv) -> anyhow::Result<u8> {
                     "env_key": config.provider.env_key,
                     "check": provider,
                 },
+                "model_window": window_report,
                 "profile": config.profile,
                 "approval_policy": config.approval,
                 "sandbox": support,
@@ -117,6 +148,25 @@ pub fn run(args: DoctorArgs, env: &CliEnv) -> anyhow::Result<u8> {
                 ),
                 Some(Err(err)) => println!("  provider check:  {err}"),
             }
+            match &window_report.context_window {
+                Some(w) => println!(
+                    "  context window:  {} tokens ({}){}",
+                    w.tokens,
+                    w.source.describe(),
+                    if window_report.compact_prompt {
+                        "; small, so the compact prompt is sent"
+                    } else {
+                        ""
+                    }
+                ),
+                None => println!(
+                    "  context window:  unknown (set model_context_window if the server has a small one)"
+                ),
+            }
+            println!(
+                "  output cap:      {} tokens per answer (model_max_output_tokens)",
+                window_report.max_output_tokens
+            );
             println!("  profile:         {}", config.profile);
             println!("  approval policy: {}", config.approval);
             println!();

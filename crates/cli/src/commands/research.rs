@@ -248,6 +248,18 @@ fn api_key(variable: &str, provider: &str) -> anyhow::Result<String> {
 }
 
 pub fn run(args: ResearchArgs, env: &CliEnv) -> anyhow::Result<u8> {
+    let json = matches!(args.format, FormatArg::Json);
+    let result = run_command(args, env);
+    if json
+        && let Err(error) = &result
+        && !crate::closed_stdout::is_broken_pipe(error)
+    {
+        crate::render::failure::print("deep-research", error);
+    }
+    result
+}
+
+fn run_command(args: ResearchArgs, env: &CliEnv) -> anyhow::Result<u8> {
     let config = env.load_config(None, ConfigToml::default())?;
     if args.question.as_deref() == Some("list") && args.resume.is_none() {
         return list(&config);

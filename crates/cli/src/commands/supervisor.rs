@@ -116,7 +116,15 @@ pub fn run(args: SupervisorArgs, env: &CliEnv) -> anyhow::Result<u8> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(run_async(args, env))
+    let json = matches!(args.format, OutputFormat::Json);
+    let result = runtime.block_on(run_async(args, env));
+    if json
+        && let Err(error) = &result
+        && !crate::closed_stdout::is_broken_pipe(error)
+    {
+        crate::render::failure::print("supervisor", error);
+    }
+    result
 }
 
 /// The roles a run may use: every known role, or those named.

@@ -2,7 +2,9 @@
 //! change, and a final line with token usage.
 
 use super::Renderer;
-use cadre_protocol::{Event, EventMsg, ExecStatus, FileChangeKind, StepStatus, TokenUsage};
+use cadre_protocol::{
+    Event, EventMsg, ExecStatus, FileChangeKind, IncompleteReason, StepStatus, TokenUsage,
+};
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -130,6 +132,26 @@ impl HumanRenderer {
         }
         let _ = writeln!(out, "{text}");
         let _ = out.flush();
+    }
+}
+
+/// A tool's result in one line: its first non-empty line (cut at 100 characters) and how many
+/// lines there are in all.
+fn one_line_summary(output: &str) -> String {
+    const WIDTH: usize = 100;
+    let lines = output.lines().count();
+    let first = output
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or("(no output)");
+    let first = match first.char_indices().nth(WIDTH) {
+        Some((cut, _)) => format!("{}…", &first[..cut]),
+        None => first.to_string(),
+    };
+    match lines {
+        0 | 1 => first,
+        n => format!("{first} (+{} more lines)", n - 1),
     }
 }
 
@@ -304,6 +326,42 @@ impl Renderer for HumanRenderer {
                     .and_then(|v| v.as_str())
                     .unwrap_or("");
                 let text = self.paint("2", &format!("· {tool} {args}"));
+                self.line(&text);
+            }
+            EventMsg::ToolCallEnd {
+                success, output, ..
+            } => {
+                let summary = one_line_summary(output);
+                let text = if *success {
+                    self.paint("2", &format!("  ↳ {summary}"))
+                } else {
+                    self.paint("31", &format!("  ✗ {summary}"))
+                };
+                self.line(&text);
+            }
+            EventMsg::ToolCallInvalid { tool, error, .. } => {
+                let text = self.paint(
+                    "31",
+                    &format!("✗ {tool} not run: its arguments are not valid JSON ({error})"),
+                );
+                self.line(&text);
+            }
+            EventMsg::ResponseIncomplete {
+                reason,
+                max_output_tokens,
+            } => {
+                let message = match (reason, max_output_tokens) {
+                    (IncompleteReason::MaxOutputTokens, Some(max)) => format!(
+                        "note: the answer was cut off at the output limit ({max} tokens; model_max_output_tokens)"
+                    ),
+                    (IncompleteReason::MaxOutputTokens, None) => {
+                        "note: the answer was cut off at the output limit".to_string()
+                    }
+                    (IncompleteReason::ContentFilter, _) => {
+                        "note: the answer was stopped by the provider's content filter".to_string()
+                    }
+                };
+                let text = self.paint("33", &message);
                 self.line(&text);
             }
             EventMsg::StreamRetry {

@@ -5,8 +5,11 @@
 //! they are, `cadre supervisor --json` prints the same ones for each agent with its `agent_id`.
 
 use super::Renderer;
-use cadre_protocol::{Event, EventMsg, ExecStatus, FileChangeKind, PlanItem, StepStatus};
+use cadre_protocol::{
+    Event, EventMsg, ExecStatus, FileChangeKind, IncompleteReason, PlanItem, StepStatus,
+};
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -63,9 +66,54 @@ pub enum ItemDetails {
     TodoList {
         items: Vec<TodoItem>,
     },
+    /// A call of a tool that is not a command (read_file, list_dir, grep, spawn_agent...), in
+    /// the shape of Codex's `mcp_tool_call` item; cadre's own tools name the server `cadre`.
+    McpToolCall {
+        server: &'static str,
+        tool: String,
+        arguments: Value,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        result: Option<ToolCallResult>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<ErrorMessage>,
+        status: ToolCallStatus,
+    },
     Error {
         message: String,
     },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ToolCallResult {
+    pub content: Vec<TextContent>,
+    pub structured_content: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TextContent {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolCallStatus {
+    InProgress,
+    Completed,
+    Failed,
+}
+
+/// A tool call item of cadre's own tools, before its outcome is known.
+fn tool_call(tool: &str, arguments: Value) -> ItemDetails {
+    ItemDetails::McpToolCall {
+        server: "cadre",
+        tool: tool.to_string(),
+        arguments,
+        result: None,
+        error: None,
+        status: ToolCallStatus::InProgress,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -122,6 +170,8 @@ pub struct ExecJsonl {
     next_item: u64,
     /// Exec call id → item id.
     commands: HashMap<String, String>,
+    /// Call id of a tool that is not a command → item id and arguments.
+    tool_calls: HashMap<String, (String, Value)>,
     /// The turn's todo list item id and its latest items.
     todo: Option<(String, Vec<TodoItem>)>,
 }
@@ -214,6 +264,91 @@ impl ExecJsonl {
                         },
                     },
                 });
+            }
+            EventMsg::ToolCallBegin {
+                call_id,
+                tool,
+                arguments,
+            } => {
+                let id = self.item_id();
+                self.tool_calls
+                    .insert(call_id.clone(), (id.clone(), arguments.clone()));
+                out.push(ThreadEvent::ItemStarted {
+                    item: ThreadItem {
+                        id,
+                        details: tool_call(tool, arguments.clone()),
+                    },
+                });
+            }
+            EventMsg::ToolCallEnd {
+                call_id,
+                tool,
+                success,
+                output,
+            } => {
+                let (id, arguments) = match self.tool_calls.remove(call_id) {
+                    Some(started) => started,
+                    None => (self.item_id(), Value::Null),
+                };
+                let (result, error, status) = if *success {
+                    let content = vec![TextContent {
+                        kind: "text",
+                        text: output.clone(),
+                    }];
+                    let result = ToolCallResult {
+                        content,
+                        structured_content: None,
+                    };
+                    (Some(result), None, ToolCallStatus::Completed)
+                } else {
+                    let error = ErrorMessage {
+                        message: output.clone(),
+                    };
+                    (None, Some(error), ToolCallStatus::Failed)
+                };
+                out.push(ThreadEvent::ItemCompleted {
+                    item: ThreadItem {
+                        id,
+                        details: ItemDetails::McpToolCall {
+                            server: "cadre",
+                            tool: tool.clone(),
+                            arguments,
+                            result,
+                            error,
+                            status,
+                        },
+                    },
+                });
+            }
+            EventMsg::ToolCallInvalid { tool, error, .. } => {
+                out.push(self.completed(ItemDetails::McpToolCall {
+                    server: "cadre",
+                    tool: tool.clone(),
+                    arguments: Value::Null,
+                    result: None,
+                    error: Some(ErrorMessage {
+                        message: format!("not run: the arguments are not valid JSON ({error})"),
+                    }),
+                    status: ToolCallStatus::Failed,
+                }))
+            }
+            EventMsg::ResponseIncomplete {
+                reason,
+                max_output_tokens,
+            } => {
+                let message = match (reason, max_output_tokens) {
+                    (IncompleteReason::MaxOutputTokens, Some(max)) => {
+                        format!("the model's answer was cut off at the output limit ({max} tokens)")
+                    }
+                    (IncompleteReason::MaxOutputTokens, None) => {
+                        "the model's answer was cut off at the output limit".to_string()
+                    }
+                    (IncompleteReason::ContentFilter, _) => {
+                        "the model's answer was stopped by the provider's content filter"
+                            .to_string()
+                    }
+                };
+                out.push(self.completed(ItemDetails::Error { message }))
             }
             EventMsg::PatchApplyEnd {
                 changes, success, ..

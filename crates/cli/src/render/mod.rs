@@ -1,5 +1,6 @@
 //! How a session's events are shown: readable text or JSONL.
 
+pub mod failure;
 pub mod human;
 pub mod jsonl;
 pub mod supervisor_jsonl;

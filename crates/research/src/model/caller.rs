@@ -108,6 +108,7 @@ impl ModelCaller {
             input: vec![ResponseItem::user(input)],
             tools: vec![tool],
             parallel_tool_calls: false,
+            max_output_tokens: Some(self.client.provider().default_max_output_tokens()),
         };
         let completion = self
             .client
