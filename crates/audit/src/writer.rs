@@ -90,6 +90,7 @@ impl AuditLog {
             });
         }
         create_private_dir(&config.dir)?;
+        check_writable(&config.dir)?;
         let lock = DirLock::open(&config.dir).map_err(|source| AuditError::Lock {
             path: config.dir.clone(),
             source,
@@ -292,6 +293,23 @@ fn create_private_dir(dir: &Path) -> Result<(), AuditError> {
             path: dir.to_path_buf(),
             source,
         })
+}
+
+/// Fails now, rather than at the first record, when files cannot be created in `dir` (a
+/// directory that exists but is read-only, or on a read-only mount).
+fn check_writable(dir: &Path) -> Result<(), AuditError> {
+    use std::os::unix::ffi::OsStrExt;
+    let not_writable = |source| AuditError::NotWritable {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| not_writable(io::Error::from(io::ErrorKind::InvalidInput)))?;
+    // SAFETY: `path` is a valid NUL-terminated string for the call's duration.
+    if unsafe { libc::access(path.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
+        return Err(not_writable(io::Error::last_os_error()));
+    }
+    Ok(())
 }
 
 /// The file the writer appended to last, and where the chain stood after its append.
