@@ -3,23 +3,27 @@
 //! The chain itself proves that no record was edited, removed, inserted or moved *before* its
 //! last record, but nothing inside the files can tell that records were cut off the end. The
 //! head can: `head.json` in the log directory holds the `seq` and `hash` of the last record of
-//! the last durable batch, and `verify` reports a log that ends before it. The writer replaces
-//! it (write a temporary file, then `rename`) under the directory lock, after the batch is
-//! written and flushed, so the head may lag the log but never lead it: a writer that dies
-//! between its append and the head update leaves the previous head, which the log still
-//! reaches. The same [`ChainHead`] printed by `cadre audit anchor` and kept elsewhere is an
-//! anchor: a head that someone who can rewrite the directory cannot rewrite.
+//! the last durable batch, and `verify` reports a log that ends before it. The writer overwrites
+//! it in place (one `pwrite` of a fixed-size line: no rename, no new directory entry) under the
+//! directory lock, after the batch is written and flushed, so the head may lag the log but never
+//! lead it: a writer that dies between its append and the head update leaves the previous head,
+//! which the log still reaches. Readers take the lock shared, so they never see half a head. The
+//! same [`ChainHead`] printed by `cadre audit anchor` and kept elsewhere is an anchor: a head
+//! that someone who can rewrite the directory cannot rewrite.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 use std::str::FromStr;
 
 /// The name of the head file in the log directory.
 pub const HEAD_FILE_NAME: &str = "head.json";
-const HEAD_TMP_NAME: &str = "head.json.tmp";
+
+/// The head file's size: the JSON padded with spaces, then a newline. Fixed, so that one write
+/// at offset 0 replaces the whole head and nothing has to be truncated.
+const HEAD_FILE_LEN: usize = 128;
 
 /// The version of the head file's format (its `v` member), documented in `docs/audit-log.md`.
 pub const HEAD_VERSION: u32 = 1;
@@ -104,8 +108,10 @@ pub(crate) enum StoredHead {
     Unreadable(String),
 }
 
-/// Reads `dir/head.json`.
+/// Reads `dir/head.json`, under the directory lock held shared (see [`crate::file_lock`]) so
+/// that a writer's update is seen whole or not at all.
 pub(crate) fn read_head(dir: &Path) -> io::Result<StoredHead> {
+    let _shared = crate::file_lock::lock_shared_if_present(dir)?;
     let text = match std::fs::read_to_string(dir.join(HEAD_FILE_NAME)) {
         Ok(text) => text,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(StoredHead::Missing),
@@ -114,28 +120,36 @@ pub(crate) fn read_head(dir: &Path) -> io::Result<StoredHead> {
         }
         Err(err) => return Err(err),
     };
+    if text.trim().is_empty() {
+        // A writer that died between creating the file and its first write: no head yet.
+        return Ok(StoredHead::Missing);
+    }
     Ok(match text.parse::<ChainHead>() {
         Ok(head) => StoredHead::Found(head),
         Err(err) => StoredHead::Unreadable(err.to_string()),
     })
 }
 
-/// Replaces `dir/head.json` with `head`, atomically: readers see the old head or the new one.
-/// Not flushed to the device: after a power cut the head may be the previous one (it lags, which
-/// `verify` accepts), never one ahead of the records flushed before it.
+/// Overwrites `dir/head.json` with `head`; the caller holds the directory lock. Not flushed to
+/// the device: after a power cut the head may be the previous one (it lags, which `verify`
+/// accepts), never one ahead of the records flushed before it.
 pub(crate) fn write_head(dir: &Path, head: &ChainHead) -> io::Result<()> {
-    let mut line = serde_json::to_string(head).expect("a head serialises");
-    line.push('\n');
-    let tmp = dir.join(HEAD_TMP_NAME);
-    let mut file = std::fs::OpenOptions::new()
+    let json = serde_json::to_string(head).expect("a head serialises");
+    let mut line = format!("{json:<width$}", width = HEAD_FILE_LEN - 1).into_bytes();
+    line.push(b'\n');
+    debug_assert_eq!(line.len(), HEAD_FILE_LEN, "a head fits its fixed size");
+    let file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
-        .truncate(true)
+        .truncate(false)
         .mode(0o600)
-        .open(&tmp)?;
-    file.write_all(line.as_bytes())?;
-    drop(file);
-    std::fs::rename(&tmp, dir.join(HEAD_FILE_NAME))
+        .open(dir.join(HEAD_FILE_NAME))?;
+    file.write_all_at(&line, 0)?;
+    if file.metadata()?.len() != line.len() as u64 {
+        // Longer than a head (written by something else): drop the rest.
+        file.set_len(line.len() as u64)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -166,14 +180,26 @@ mod tests {
     fn a_written_head_reads_back_and_replaces_the_last() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(read_head(dir.path()).unwrap(), StoredHead::Missing);
-        write_head(dir.path(), &ChainHead::new(1, HASH)).unwrap();
+        write_head(dir.path(), &ChainHead::new(123_456, HASH)).unwrap();
         write_head(dir.path(), &ChainHead::new(2, HASH)).unwrap();
         assert_eq!(
             read_head(dir.path()).unwrap(),
             StoredHead::Found(ChainHead::new(2, HASH))
         );
-        assert!(!dir.path().join(HEAD_TMP_NAME).exists());
-        std::fs::write(dir.path().join(HEAD_FILE_NAME), "garbage").unwrap();
+        let path = dir.path().join(HEAD_FILE_NAME);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), HEAD_FILE_LEN as u64);
+        // The largest head there can be still fits.
+        write_head(dir.path(), &ChainHead::new(u64::MAX, HASH)).unwrap();
+        assert_eq!(
+            read_head(dir.path()).unwrap(),
+            StoredHead::Found(ChainHead::new(u64::MAX, HASH))
+        );
+        std::fs::write(&path, format!("{}\n", "x".repeat(500))).unwrap();
+        write_head(dir.path(), &ChainHead::new(3, HASH)).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), HEAD_FILE_LEN as u64);
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(read_head(dir.path()).unwrap(), StoredHead::Missing);
+        std::fs::write(&path, "garbage").unwrap();
         assert!(matches!(
             read_head(dir.path()).unwrap(),
             StoredHead::Unreadable(_)

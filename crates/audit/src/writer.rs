@@ -99,26 +99,31 @@ impl AuditLog {
         redaction
             .secrets
             .extend(config.secret_values.iter().cloned());
-        let redactor = Redactor::new(&redaction);
         let (tx, rx) = sync_channel(config.queue_capacity.max(1));
         let lost = Arc::new(AtomicU64::new(0));
-        let writer = Writer {
-            dir: config.dir.clone(),
-            lock: Arc::new(lock),
-            redactor,
-            batch_window: Duration::from_millis(config.batch_window_ms),
-            max_file_bytes: config.max_file_bytes.max(1),
-            retention_days: config.retention_days,
-            retention_checked_on: None,
-            lost: lost.clone(),
-            current: None,
-            head_seq: None,
-            writer_ids: Arc::new(session.clone()),
-            fsync: config.fsync,
-        };
+        let writer_lost = lost.clone();
+        let writer_ids = Arc::new(session.clone());
         let thread = std::thread::Builder::new()
             .name("cadre-audit-writer".into())
-            .spawn(move || writer.run(rx))
+            .spawn(move || {
+                // Compiling the redaction patterns takes milliseconds: done here, it overlaps
+                // with the caller's start-up instead of delaying it. Records queue meanwhile.
+                let writer = Writer {
+                    dir: config.dir,
+                    lock: Arc::new(lock),
+                    redactor: Redactor::new(&redaction),
+                    batch_window: Duration::from_millis(config.batch_window_ms),
+                    max_file_bytes: config.max_file_bytes.max(1),
+                    retention_days: config.retention_days,
+                    retention_checked_on: None,
+                    lost: writer_lost,
+                    current: None,
+                    head_seq: None,
+                    writer_ids,
+                    fsync: config.fsync,
+                };
+                writer.run(rx)
+            })
             .map_err(AuditError::SpawnWriter)?;
         let shared = Shared {
             tx,
