@@ -187,7 +187,10 @@ mod tests {
             StoredHead::Found(ChainHead::new(2, HASH))
         );
         let path = dir.path().join(HEAD_FILE_NAME);
-        assert_eq!(std::fs::metadata(&path).unwrap().len(), HEAD_FILE_LEN as u64);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            HEAD_FILE_LEN as u64
+        );
         // The largest head there can be still fits.
         write_head(dir.path(), &ChainHead::new(u64::MAX, HASH)).unwrap();
         assert_eq!(
@@ -196,7 +199,10 @@ mod tests {
         );
         std::fs::write(&path, format!("{}\n", "x".repeat(500))).unwrap();
         write_head(dir.path(), &ChainHead::new(3, HASH)).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().len(), HEAD_FILE_LEN as u64);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            HEAD_FILE_LEN as u64
+        );
         std::fs::write(&path, "").unwrap();
         assert_eq!(read_head(dir.path()).unwrap(), StoredHead::Missing);
         std::fs::write(&path, "garbage").unwrap();

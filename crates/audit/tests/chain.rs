@@ -155,7 +155,11 @@ async fn an_incomplete_last_line_leaves_the_log_intact_up_to_the_record_before()
     // the head still at the record before it.
     let text = std::fs::read_to_string(&file).unwrap();
     let last_line = text.lines().last().unwrap().to_string();
-    std::fs::write(&file, format!("{text}{}", &last_line[..last_line.len() - 30])).unwrap();
+    std::fs::write(
+        &file,
+        format!("{text}{}", &last_line[..last_line.len() - 30]),
+    )
+    .unwrap();
     let report = verify_dir(dir.path()).unwrap();
     assert!(report.is_intact(), "{:?}", report.problem);
     assert_eq!(report.records, 9);
@@ -441,7 +445,10 @@ async fn durable_records_without_fsync_are_written_before_returning() {
 
 fn expect_cut(dir: &Path, first_missing: u64, last_missing: u64) -> VerifyReport {
     let report = verify_dir(dir).unwrap();
-    assert!(!report.is_intact(), "the cut tail was not detected: {report:?}");
+    assert!(
+        !report.is_intact(),
+        "the cut tail was not detected: {report:?}"
+    );
     assert_eq!(report.problem, None, "{report:?}");
     match &report.head {
         Some(HeadCheck::CutTail {
@@ -476,7 +483,10 @@ async fn the_head_names_the_last_record_of_the_last_durable_batch() {
     log.close().await.unwrap();
     let report = verify_dir(dir.path()).unwrap();
     assert!(report.is_intact(), "{report:?}");
-    assert_eq!(report.head, Some(HeadCheck::Reached(ChainHead::new(3, third.hash))));
+    assert_eq!(
+        report.head,
+        Some(HeadCheck::Reached(ChainHead::new(3, third.hash)))
+    );
 }
 
 #[tokio::test]
@@ -560,7 +570,10 @@ async fn a_damaged_head_file_fails_and_a_missing_one_is_only_unchecked() {
     std::fs::write(dir.path().join(HEAD_FILE_NAME), "{\"v\":1,\"seq\":3}\n").unwrap();
     let report = verify_dir(dir.path()).unwrap();
     assert!(!report.is_intact());
-    assert!(matches!(report.head, Some(HeadCheck::Unreadable { .. })), "{report:?}");
+    assert!(
+        matches!(report.head, Some(HeadCheck::Unreadable { .. })),
+        "{report:?}"
+    );
     std::fs::remove_file(dir.path().join(HEAD_FILE_NAME)).unwrap();
     let report = verify_dir(dir.path()).unwrap();
     assert!(report.is_intact());
@@ -616,7 +629,10 @@ async fn an_anchor_kept_elsewhere_finds_a_cut_that_also_rewrote_the_head() {
     )
     .unwrap();
     let report = verify_dir_with_anchor(dir.path(), Some(&anchor)).unwrap();
-    assert!(matches!(report.head, Some(HeadCheck::Reached(_))), "{report:?}");
+    assert!(
+        matches!(report.head, Some(HeadCheck::Reached(_))),
+        "{report:?}"
+    );
     assert!(!report.is_intact());
     assert!(
         matches!(
