@@ -117,7 +117,10 @@ fn verify_names_records_cut_from_the_end_and_exits_one() {
 fn anchor_prints_the_head_and_verify_holds_the_log_to_it() {
     let dir = tempfile::tempdir().unwrap();
     write_log(dir.path());
-    let out = cadre(dir.path()).args(["audit", "anchor"]).output().unwrap();
+    let out = cadre(dir.path())
+        .args(["audit", "anchor"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let anchor: ChainHead = text.parse().unwrap();
