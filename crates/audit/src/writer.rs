@@ -106,8 +106,8 @@ impl AuditLog {
         let thread = std::thread::Builder::new()
             .name("cadre-audit-writer".into())
             .spawn(move || {
-                // Compiling the redaction patterns takes milliseconds: done here, it overlaps
-                // with the caller's start-up instead of delaying it. Records queue meanwhile.
+                // Built on the writer's thread: whatever the redactor costs to set up, the
+                // caller does not wait for it (records queue meanwhile).
                 let writer = Writer {
                     dir: config.dir,
                     lock: Arc::new(lock),
