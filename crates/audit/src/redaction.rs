@@ -8,9 +8,10 @@
 //! names the environment policy marks as secret.
 //!
 //! Building a [`Redactor`] compiles nothing: each pattern carries literals that any match must
-//! contain, a string is searched for those first, and a pattern's regex is compiled the first
-//! time a string contains one of its literals. Most strings contain none, so most logs never
-//! compile most patterns, and opening a log costs microseconds rather than milliseconds.
+//! contain, one pass over a string finds which of them it contains, and a pattern's regex is
+//! compiled the first time a string contains one of its literals. Most strings contain none, so
+//! most logs never compile most patterns, and opening a log costs microseconds, not
+//! milliseconds.
 
 use regex::{Captures, Regex};
 use std::borrow::Cow;
@@ -77,20 +78,73 @@ struct Pattern {
     accept: fn(&str) -> bool,
 }
 
-impl Pattern {
-    /// Whether `text` (and `lower`, its ASCII lower-case form) contains one of the needles.
-    fn may_match(&self, text: &str, lower: &mut Option<String>) -> bool {
-        if self.ignore_case {
-            if !text.is_ascii() {
-                // Unicode case folding matches more than ASCII lower-casing can find (`ſ`
-                // matches `s` under `(?i)`): let the regex decide.
-                return true;
+/// Every pattern's needles, by first byte, so that one pass over a string finds the patterns it
+/// may match.
+struct NeedleIndex {
+    /// For each byte value, the needles starting with it (a case-insensitive needle under both
+    /// cases of its first letter): the needle, its pattern's index, whether case is ignored.
+    by_first: Vec<Vec<(Box<[u8]>, usize, bool)>>,
+    /// The patterns with case-insensitive needles. Unicode case folding matches more than
+    /// ASCII comparison finds (`ſ` matches `s` under `(?i)`), so a string that is not ASCII is
+    /// left to their regexes.
+    case_folded: Vec<usize>,
+    patterns: usize,
+}
+
+impl NeedleIndex {
+    fn new(patterns: &[Pattern]) -> Self {
+        let mut by_first: Vec<Vec<(Box<[u8]>, usize, bool)>> = vec![Vec::new(); 256];
+        let mut case_folded = Vec::new();
+        for (index, pattern) in patterns.iter().enumerate() {
+            if pattern.ignore_case {
+                case_folded.push(index);
             }
-            let lower = lower.get_or_insert_with(|| text.to_ascii_lowercase());
-            self.needles.iter().any(|n| lower.contains(n.as_str()))
-        } else {
-            self.needles.iter().any(|n| text.contains(n.as_str()))
+            for needle in &pattern.needles {
+                let bytes: Box<[u8]> = needle.as_bytes().into();
+                let Some(&first) = bytes.first() else {
+                    continue;
+                };
+                let mut firsts = vec![first];
+                if pattern.ignore_case && first.is_ascii_alphabetic() {
+                    firsts = vec![first.to_ascii_lowercase(), first.to_ascii_uppercase()];
+                }
+                for first in firsts {
+                    by_first[usize::from(first)].push((bytes.clone(), index, pattern.ignore_case));
+                }
+            }
         }
+        NeedleIndex {
+            by_first,
+            case_folded,
+            patterns: patterns.len(),
+        }
+    }
+
+    /// Which patterns `text` may match (by index), or `None` when it can match none.
+    fn candidates(&self, text: &str) -> Option<Vec<bool>> {
+        let mut hits: Option<Vec<bool>> = None;
+        let mut hit =
+            |index: usize| hits.get_or_insert_with(|| vec![false; self.patterns])[index] = true;
+        if !text.is_ascii() {
+            self.case_folded.iter().for_each(|&index| hit(index));
+        }
+        let bytes = text.as_bytes();
+        for (at, &byte) in bytes.iter().enumerate() {
+            for (needle, index, ignore_case) in &self.by_first[usize::from(byte)] {
+                let Some(here) = bytes.get(at..at + needle.len()) else {
+                    continue;
+                };
+                let found = if *ignore_case {
+                    here.eq_ignore_ascii_case(needle)
+                } else {
+                    here == &needle[..]
+                };
+                if found {
+                    hit(*index);
+                }
+            }
+        }
+        hits
     }
 }
 
@@ -254,6 +308,7 @@ pub struct Redactor {
     /// The user name, and the regex that replaces it where it stands as a word.
     user: Option<(String, LazyRegex)>,
     patterns: Vec<Pattern>,
+    needles: NeedleIndex,
     secret_values: Vec<(String, String)>,
 }
 
@@ -305,6 +360,7 @@ impl Redactor {
         Redactor {
             home,
             user,
+            needles: NeedleIndex::new(&patterns),
             patterns,
             secret_values,
         }
@@ -326,15 +382,18 @@ impl Redactor {
         }
         // The patterns that match the text as it stands now, applied in order (as one
         // `RegexSet` pass would pick them): a pattern is tried only if a needle is present.
-        let mut lower = None;
-        let hits: Vec<&Pattern> = self
-            .patterns
-            .iter()
-            .filter(|p| p.may_match(&out, &mut lower) && p.regex.get().is_match(&out))
-            .collect();
-        for pattern in hits {
-            if let Cow::Owned(s) = replace_secret(pattern, &out) {
-                out = Cow::Owned(s);
+        if let Some(candidates) = self.needles.candidates(&out) {
+            let hits: Vec<&Pattern> = self
+                .patterns
+                .iter()
+                .zip(candidates)
+                .filter(|(p, candidate)| *candidate && p.regex.get().is_match(&out))
+                .map(|(p, _)| p)
+                .collect();
+            for pattern in hits {
+                if let Cow::Owned(s) = replace_secret(pattern, &out) {
+                    out = Cow::Owned(s);
+                }
             }
         }
         if let Some((home, regex)) = &self.home
@@ -579,13 +638,16 @@ mod tests {
             .map(|(sample, _)| sample.to_string())
             .chain(SECRETS.iter().map(|(sample, _)| sample.to_uppercase()))
             .collect();
-        for pattern in builtin_patterns() {
+        let patterns = builtin_patterns();
+        let index = NeedleIndex::new(&patterns);
+        for (at, pattern) in patterns.iter().enumerate() {
             let mut matched = 0;
             for text in &texts {
                 for found in pattern.regex.get().find_iter(text) {
                     matched += 1;
+                    let candidates = index.candidates(found.as_str()).unwrap_or_default();
                     assert!(
-                        pattern.may_match(found.as_str(), &mut None),
+                        candidates.get(at) == Some(&true),
                         "{} matches {:?} without any of {:?}",
                         pattern.kind,
                         found.as_str(),
