@@ -82,8 +82,8 @@ struct Pattern {
 /// may match.
 struct NeedleIndex {
     /// For each byte value, the needles starting with it (a case-insensitive needle under both
-    /// cases of its first letter): the needle, its pattern's index, whether case is ignored.
-    by_first: Vec<Vec<(Box<[u8]>, usize, bool)>>,
+    /// cases of its first letter).
+    by_first: Vec<Vec<Needle>>,
     /// The patterns with case-insensitive needles. Unicode case folding matches more than
     /// ASCII comparison finds (`ſ` matches `s` under `(?i)`), so a string that is not ASCII is
     /// left to their regexes.
@@ -91,9 +91,17 @@ struct NeedleIndex {
     patterns: usize,
 }
 
+#[derive(Clone)]
+struct Needle {
+    bytes: Box<[u8]>,
+    /// The index of the pattern it belongs to.
+    pattern: usize,
+    ignore_case: bool,
+}
+
 impl NeedleIndex {
     fn new(patterns: &[Pattern]) -> Self {
-        let mut by_first: Vec<Vec<(Box<[u8]>, usize, bool)>> = vec![Vec::new(); 256];
+        let mut by_first: Vec<Vec<Needle>> = vec![Vec::new(); 256];
         let mut case_folded = Vec::new();
         for (index, pattern) in patterns.iter().enumerate() {
             if pattern.ignore_case {
@@ -109,7 +117,11 @@ impl NeedleIndex {
                     firsts = vec![first.to_ascii_lowercase(), first.to_ascii_uppercase()];
                 }
                 for first in firsts {
-                    by_first[usize::from(first)].push((bytes.clone(), index, pattern.ignore_case));
+                    by_first[usize::from(first)].push(Needle {
+                        bytes: bytes.clone(),
+                        pattern: index,
+                        ignore_case: pattern.ignore_case,
+                    });
                 }
             }
         }
@@ -130,17 +142,17 @@ impl NeedleIndex {
         }
         let bytes = text.as_bytes();
         for (at, &byte) in bytes.iter().enumerate() {
-            for (needle, index, ignore_case) in &self.by_first[usize::from(byte)] {
-                let Some(here) = bytes.get(at..at + needle.len()) else {
+            for needle in &self.by_first[usize::from(byte)] {
+                let Some(here) = bytes.get(at..at + needle.bytes.len()) else {
                     continue;
                 };
-                let found = if *ignore_case {
-                    here.eq_ignore_ascii_case(needle)
+                let found = if needle.ignore_case {
+                    here.eq_ignore_ascii_case(&needle.bytes)
                 } else {
-                    here == &needle[..]
+                    *here == *needle.bytes
                 };
                 if found {
-                    hit(*index);
+                    hit(needle.pattern);
                 }
             }
         }
