@@ -49,7 +49,7 @@ impl CliEnv {
         let audit = match self.open_audit(config, session_id, policy.sources()) {
             Ok(audit) => audit,
             Err(err) if config.profile == SecurityProfile::Trusted => Arc::new(BrokenAudit {
-                reason: format!("{err:#}"),
+                reason: err.to_string(),
             }),
             Err(err) => {
                 return Err(err.context(format!(
@@ -73,7 +73,7 @@ impl CliEnv {
         self.open_audit(config, session_id, policy_files)
             .unwrap_or_else(|err| {
                 Arc::new(BrokenAudit {
-                    reason: format!("{err:#}"),
+                    reason: err.to_string(),
                 })
             })
     }
@@ -89,10 +89,11 @@ impl CliEnv {
         }
         match AuditLog::open(audit_config(config), SessionIds::new(session_id, "main")) {
             Ok(log) => Ok(Arc::new(AuditLogSink::new(log, policy_files))),
-            Err(err) => Err(anyhow::Error::new(err).context(format!(
-                "the audit log in {} cannot be written",
+            // One message: the audit error already names its cause.
+            Err(err) => Err(anyhow::anyhow!(
+                "the audit log in {} cannot be written: {err}",
                 config.audit_dir().display()
-            ))),
+            )),
         }
     }
 }
