@@ -10,6 +10,11 @@ pub enum AuditError {
     )]
     CreateDir { path: PathBuf, source: io::Error },
 
+    #[error(
+        "cannot write in the audit directory {path}: {source}; fix its permissions or set CADRE_AUDIT_DIR"
+    )]
+    NotWritable { path: PathBuf, source: io::Error },
+
     #[error("cannot lock the audit log in {path}: {source}")]
     Lock { path: PathBuf, source: io::Error },
 
@@ -33,6 +38,10 @@ impl AuditError {
         let copy = |e: &io::Error| io::Error::new(e.kind(), e.to_string());
         match self {
             AuditError::CreateDir { path, source } => AuditError::CreateDir {
+                path: path.clone(),
+                source: copy(source),
+            },
+            AuditError::NotWritable { path, source } => AuditError::NotWritable {
                 path: path.clone(),
                 source: copy(source),
             },

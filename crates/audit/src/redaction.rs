@@ -6,9 +6,16 @@
 //! (prefixes such as `sk-ant-`, `ghp_`, `AKIA`) rather than "long random strings", so hashes,
 //! UUIDs and base64 survive; secrets with no recognisable shape are caught by value, from the
 //! names the environment policy marks as secret.
+//!
+//! Building a [`Redactor`] compiles nothing: each pattern carries literals that any match must
+//! contain, one pass over a string finds which of them it contains, and a pattern's regex is
+//! compiled the first time a string contains one of its literals. Most strings contain none, so
+//! most logs never compile most patterns, and opening a log costs microseconds, not
+//! milliseconds.
 
-use regex::{Captures, Regex, RegexSet};
+use regex::{Captures, Regex};
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 /// A secret known by name and value (an environment variable the policy marks as secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,11 +67,118 @@ const GENERIC_USER_NAMES: &[&str] = &["root", "user", "admin", "runner", "ubuntu
 
 struct Pattern {
     kind: &'static str,
-    regex: Regex,
+    regex: LazyRegex,
+    /// Literals of which every match contains at least one (compared ignoring ASCII case when
+    /// `ignore_case`): a string containing none cannot match.
+    needles: Vec<String>,
+    ignore_case: bool,
     /// The capture group holding the secret; the rest of the match is kept.
     secret_group: usize,
     /// Extra check on the secret text for shapes a regex cannot express without look-around.
     accept: fn(&str) -> bool,
+}
+
+/// Every pattern's needles, by first byte, so that one pass over a string finds the patterns it
+/// may match.
+struct NeedleIndex {
+    /// For each byte value, the needles starting with it (a case-insensitive needle under both
+    /// cases of its first letter).
+    by_first: Vec<Vec<Needle>>,
+    /// The patterns with case-insensitive needles. Unicode case folding matches more than
+    /// ASCII comparison finds (`ſ` matches `s` under `(?i)`), so a string that is not ASCII is
+    /// left to their regexes.
+    case_folded: Vec<usize>,
+    patterns: usize,
+}
+
+#[derive(Clone)]
+struct Needle {
+    bytes: Box<[u8]>,
+    /// The index of the pattern it belongs to.
+    pattern: usize,
+    ignore_case: bool,
+}
+
+impl NeedleIndex {
+    fn new(patterns: &[Pattern]) -> Self {
+        let mut by_first: Vec<Vec<Needle>> = vec![Vec::new(); 256];
+        let mut case_folded = Vec::new();
+        for (index, pattern) in patterns.iter().enumerate() {
+            if pattern.ignore_case {
+                case_folded.push(index);
+            }
+            for needle in &pattern.needles {
+                let bytes: Box<[u8]> = needle.as_bytes().into();
+                let Some(&first) = bytes.first() else {
+                    continue;
+                };
+                let mut firsts = vec![first];
+                if pattern.ignore_case && first.is_ascii_alphabetic() {
+                    firsts = vec![first.to_ascii_lowercase(), first.to_ascii_uppercase()];
+                }
+                for first in firsts {
+                    by_first[usize::from(first)].push(Needle {
+                        bytes: bytes.clone(),
+                        pattern: index,
+                        ignore_case: pattern.ignore_case,
+                    });
+                }
+            }
+        }
+        NeedleIndex {
+            by_first,
+            case_folded,
+            patterns: patterns.len(),
+        }
+    }
+
+    /// Which patterns `text` may match (by index), or `None` when it can match none.
+    fn candidates(&self, text: &str) -> Option<Vec<bool>> {
+        let mut hits: Option<Vec<bool>> = None;
+        let mut hit =
+            |index: usize| hits.get_or_insert_with(|| vec![false; self.patterns])[index] = true;
+        if !text.is_ascii() {
+            self.case_folded.iter().for_each(|&index| hit(index));
+        }
+        let bytes = text.as_bytes();
+        for (at, &byte) in bytes.iter().enumerate() {
+            for needle in &self.by_first[usize::from(byte)] {
+                let Some(here) = bytes.get(at..at + needle.bytes.len()) else {
+                    continue;
+                };
+                let found = if needle.ignore_case {
+                    here.eq_ignore_ascii_case(&needle.bytes)
+                } else {
+                    *here == *needle.bytes
+                };
+                if found {
+                    hit(needle.pattern);
+                }
+            }
+        }
+        hits
+    }
+}
+
+/// A regex compiled the first time it is needed.
+struct LazyRegex {
+    source: String,
+    compiled: OnceLock<Regex>,
+}
+
+impl LazyRegex {
+    fn new(source: String) -> Self {
+        LazyRegex {
+            source,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            Regex::new(&self.source).expect("redaction patterns are built to compile")
+        })
+    }
 }
 
 fn always(_: &str) -> bool {
@@ -78,9 +192,13 @@ fn has_digit(s: &str) -> bool {
 /// Built-in credential formats, in the order they are applied: whole blocks and headers first so
 /// that a token inside them is reported once under the enclosing kind.
 fn builtin_patterns() -> Vec<Pattern> {
-    let p = |kind, re: &str, secret_group, accept: fn(&str) -> bool| Pattern {
+    // `needles` must be literals that every match of `re` contains; lower-case when `re` is
+    // case-insensitive (`(?i)`). The tests below check each sample against its needles.
+    let p = |kind, re: &str, needles: &[&str], secret_group, accept: fn(&str) -> bool| Pattern {
         kind,
-        regex: Regex::new(re).expect("built-in redaction pattern compiles"),
+        regex: LazyRegex::new(re.to_string()),
+        needles: needles.iter().map(|n| n.to_string()).collect(),
+        ignore_case: re.starts_with("(?i)"),
         secret_group,
         accept,
     };
@@ -88,78 +206,121 @@ fn builtin_patterns() -> Vec<Pattern> {
         p(
             "private_key",
             r"(?s)(-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\z))",
+            &["-----BEGIN "],
             1,
             always,
         ),
         p(
             "authorization",
             r#"(?i)\b(?:proxy-)?authorization(?:["']?\s*[:=]\s*["']?)([^\r\n"']+)"#,
+            &["authorization"],
             1,
             always,
         ),
         p(
             "jwt",
             r"\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)",
+            &["eyJ"],
             1,
             always,
         ),
         p(
             "bearer",
             r"(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{16,})",
+            &["bearer"],
             1,
             has_digit,
         ),
-        p("anthropic", r"\b(sk-ant-[A-Za-z0-9_-]{20,})", 1, always),
+        p(
+            "anthropic",
+            r"\b(sk-ant-[A-Za-z0-9_-]{20,})",
+            &["sk-ant-"],
+            1,
+            always,
+        ),
         p(
             "openai",
             r"\b(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,})",
+            &["sk-"],
             1,
             has_digit,
         ),
         p(
             "aws_access_key_id",
             r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16})\b",
+            &[
+                "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ABIA", "ACCA",
+            ],
             1,
             always,
         ),
         p(
             "aws_secret_key",
             r#"(?i)\b(?:aws_?secret_?access_?key|aws_?secret_?key|secret_?access_?key|aws_?session_?token)(?:["']?\s*[:=]\s*["']?)([A-Za-z0-9/+=]{40,})"#,
+            &["secret", "session"],
             1,
             always,
         ),
         p(
             "github",
             r"\b((?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{36,})",
+            &["ghp_", "gho_", "ghs_", "ghu_", "ghr_"],
             1,
             always,
         ),
-        p("github", r"\b(github_pat_[A-Za-z0-9_]{22,})", 1, always),
-        p("gitlab", r"\b(glpat-[A-Za-z0-9_-]{20,})", 1, always),
-        p("slack", r"\b(xox[baprs]-[A-Za-z0-9-]{10,})", 1, has_digit),
+        p(
+            "github",
+            r"\b(github_pat_[A-Za-z0-9_]{22,})",
+            &["github_pat_"],
+            1,
+            always,
+        ),
+        p(
+            "gitlab",
+            r"\b(glpat-[A-Za-z0-9_-]{20,})",
+            &["glpat-"],
+            1,
+            always,
+        ),
+        p(
+            "slack",
+            r"\b(xox[baprs]-[A-Za-z0-9-]{10,})",
+            &["xox"],
+            1,
+            has_digit,
+        ),
         p(
             "stripe",
             r"\b((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})",
+            &["_live_", "_test_"],
             1,
             always,
         ),
-        p("google_api_key", r"\b(AIza[0-9A-Za-z_-]{35})", 1, always),
+        p(
+            "google_api_key",
+            r"\b(AIza[0-9A-Za-z_-]{35})",
+            &["AIza"],
+            1,
+            always,
+        ),
         p(
             "url_password",
             r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:([^\s@/]+)@",
+            &["://"],
             1,
             always,
         ),
     ]
 }
 
-/// A compiled redactor; cheap to share, expensive to build (compile it once per log).
+/// A redactor: cheap to build and to share; each pattern is compiled on its first use.
 pub struct Redactor {
-    home: Option<Regex>,
-    user: Option<Regex>,
+    /// The home directory, and the regex that replaces it where it stands as a path.
+    home: Option<(String, LazyRegex)>,
+    /// The user name, and the regex that replaces it where it stands as a word.
+    user: Option<(String, LazyRegex)>,
     patterns: Vec<Pattern>,
-    /// Quick test: which of `patterns` can match at all, so clean strings cost one scan.
-    quick: RegexSet,
+    needles: NeedleIndex,
     secret_values: Vec<(String, String)>,
 }
 
@@ -171,15 +332,16 @@ impl Redactor {
             .map(|h| h.trim_end_matches('/'))
             .filter(|h| h.len() > 1)
             .map(|h| {
-                Regex::new(&format!(r"{}(/|[^A-Za-z0-9_.\-]|$)", regex::escape(h)))
-                    .expect("escaped home compiles")
+                let regex = format!(r"{}(/|[^A-Za-z0-9_.\-]|$)", regex::escape(h));
+                (h.to_string(), LazyRegex::new(regex))
             });
         let user = config
             .user_name
             .as_deref()
             .filter(|u| u.len() >= 3 && !GENERIC_USER_NAMES.contains(u))
             .map(|u| {
-                Regex::new(&format!(r"\b{}\b", regex::escape(u))).expect("escaped user compiles")
+                let regex = format!(r"\b{}\b", regex::escape(u));
+                (u.to_string(), LazyRegex::new(regex))
             });
         let mut patterns = builtin_patterns();
         for secret in &config.secrets {
@@ -192,13 +354,13 @@ impl Redactor {
             );
             patterns.push(Pattern {
                 kind: leak_kind(&secret.name),
-                regex: Regex::new(&assignment).expect("escaped secret name compiles"),
+                regex: LazyRegex::new(assignment),
+                needles: vec![secret.name.clone()],
+                ignore_case: false,
                 secret_group: 1,
                 accept: always,
             });
         }
-        let quick = RegexSet::new(patterns.iter().map(|p| p.regex.as_str()))
-            .expect("patterns compile as a set");
         let mut secret_values: Vec<(String, String)> = config
             .secrets
             .iter()
@@ -210,8 +372,8 @@ impl Redactor {
         Redactor {
             home,
             user,
+            needles: NeedleIndex::new(&patterns),
             patterns,
-            quick,
             secret_values,
         }
     }
@@ -230,25 +392,33 @@ impl Redactor {
                 out = Cow::Owned(out.replace(value.as_str(), replacement));
             }
         }
-        let hits = self.quick.matches(&out);
-        if hits.matched_any() {
-            for index in hits.iter() {
-                let pattern = &self.patterns[index];
-                let replaced = replace_secret(pattern, &out);
-                if let Cow::Owned(s) = replaced {
+        // The patterns that match the text as it stands now, applied in order (as one
+        // `RegexSet` pass would pick them): a pattern is tried only if a needle is present.
+        if let Some(candidates) = self.needles.candidates(&out) {
+            let hits: Vec<&Pattern> = self
+                .patterns
+                .iter()
+                .zip(candidates)
+                .filter(|(p, candidate)| *candidate && p.regex.get().is_match(&out))
+                .map(|(p, _)| p)
+                .collect();
+            for pattern in hits {
+                if let Cow::Owned(s) = replace_secret(pattern, &out) {
                     out = Cow::Owned(s);
                 }
             }
         }
-        if let Some(home) = &self.home
-            && home.is_match(&out)
+        if let Some((home, regex)) = &self.home
+            && out.contains(home.as_str())
+            && regex.get().is_match(&out)
         {
-            out = Cow::Owned(home.replace_all(&out, "~$1").into_owned());
+            out = Cow::Owned(regex.get().replace_all(&out, "~$1").into_owned());
         }
-        if let Some(user) = &self.user
-            && user.is_match(&out)
+        if let Some((user, regex)) = &self.user
+            && out.contains(user.as_str())
+            && regex.get().is_match(&out)
         {
-            out = Cow::Owned(user.replace_all(&out, "[USER]").into_owned());
+            out = Cow::Owned(regex.get().replace_all(&out, "[USER]").into_owned());
         }
         out
     }
@@ -271,24 +441,27 @@ impl Redactor {
 /// Replaces the secret group of each accepted match; `Borrowed` when nothing was replaced.
 fn replace_secret<'a>(pattern: &Pattern, text: &'a str) -> Cow<'a, str> {
     let mut changed = false;
-    let replaced = pattern.regex.replace_all(text, |caps: &Captures<'_>| {
-        let whole = caps.get(0).expect("group 0 always matches");
-        let Some(secret) = caps.get(pattern.secret_group) else {
-            return whole.as_str().to_string();
-        };
-        if !(pattern.accept)(secret.as_str()) {
-            return whole.as_str().to_string();
-        }
-        changed = true;
-        let start = secret.start() - whole.start();
-        let end = secret.end() - whole.start();
-        format!(
-            "{}[REDACTED:{}]{}",
-            &whole.as_str()[..start],
-            pattern.kind,
-            &whole.as_str()[end..]
-        )
-    });
+    let replaced = pattern
+        .regex
+        .get()
+        .replace_all(text, |caps: &Captures<'_>| {
+            let whole = caps.get(0).expect("group 0 always matches");
+            let Some(secret) = caps.get(pattern.secret_group) else {
+                return whole.as_str().to_string();
+            };
+            if !(pattern.accept)(secret.as_str()) {
+                return whole.as_str().to_string();
+            }
+            changed = true;
+            let start = secret.start() - whole.start();
+            let end = secret.end() - whole.start();
+            format!(
+                "{}[REDACTED:{}]{}",
+                &whole.as_str()[..start],
+                pattern.kind,
+                &whole.as_str()[end..]
+            )
+        });
     if changed {
         replaced
     } else {
@@ -469,6 +642,34 @@ mod tests {
         "pk_live_51H8b2cKz9yXwVuTsRqPoNmLk publishable keys are public",
         "SHORT_PINS are counted separately",
     ];
+
+    #[test]
+    fn every_match_of_a_builtin_pattern_contains_one_of_its_needles() {
+        let texts: Vec<String> = SECRETS
+            .iter()
+            .map(|(sample, _)| sample.to_string())
+            .chain(SECRETS.iter().map(|(sample, _)| sample.to_uppercase()))
+            .collect();
+        let patterns = builtin_patterns();
+        let index = NeedleIndex::new(&patterns);
+        for (at, pattern) in patterns.iter().enumerate() {
+            let mut matched = 0;
+            for text in &texts {
+                for found in pattern.regex.get().find_iter(text) {
+                    matched += 1;
+                    let candidates = index.candidates(found.as_str()).unwrap_or_default();
+                    assert!(
+                        candidates.get(at) == Some(&true),
+                        "{} matches {:?} without any of {:?}",
+                        pattern.kind,
+                        found.as_str(),
+                        pattern.needles
+                    );
+                }
+            }
+            assert!(matched > 0, "no sample exercises {}", pattern.kind);
+        }
+    }
 
     #[test]
     fn secret_corpus_is_redacted_with_the_right_kind() {

@@ -2,10 +2,13 @@
 //!
 //! Verification streams the files in chain order and stops at the first record that breaks,
 //! naming it by file, line and `seq`. An incomplete last line of the last file is what a writer
-//! killed mid-append leaves: the log is reported intact up to the record before it.
+//! killed mid-append leaves: the log is reported intact up to the record before it. A log whose
+//! chain is whole is then held against its head (`head.json`, see [`crate::ChainHead`]) and, when
+//! given one, an anchor kept elsewhere: a log that ends before either was cut at the end.
 
 use crate::event::AuditEvent;
 use crate::hash_chain::{GENESIS_HASH, claimed_hash, computed_hash};
+use crate::head::{ChainHead, StoredHead, read_head};
 use crate::log_files::list_log_files;
 use crate::record::AuditRecord;
 use std::collections::HashSet;
@@ -117,25 +120,86 @@ pub struct VerifyReport {
     pub start: Option<ChainStart>,
     pub incomplete_tail: Option<IncompleteTail>,
     pub problem: Option<ChainBreak>,
+    /// The log's end held against the directory's head file; `None` when not checked (files
+    /// checked on their own, or a break before the end).
+    pub head: Option<HeadCheck>,
+    /// The log's end held against the anchor given; `None` when none was given or not checked.
+    pub anchor: Option<HeadCheck>,
 }
 
 impl VerifyReport {
-    /// No record breaks the chain (an incomplete last line is not a break).
+    /// No record breaks the chain (an incomplete last line is not a break), and the log reaches
+    /// its head and the anchor given.
     pub fn is_intact(&self) -> bool {
         self.problem.is_none()
+            && self.head.as_ref().is_none_or(HeadCheck::is_ok)
+            && self.anchor.as_ref().is_none_or(HeadCheck::is_ok)
     }
 }
 
-/// Verifies every log file of `dir`, in order, from the chain's start.
+/// How the end of an unbroken chain compares with a head: the head file, or an anchor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadCheck {
+    /// The log reaches the head, and its record at the head's `seq` has the head's hash.
+    Reached(ChainHead),
+    /// The log ends before the head: the records `first_missing..=last_missing` were cut off.
+    CutTail {
+        head: ChainHead,
+        first_missing: u64,
+        last_missing: u64,
+    },
+    /// The log's record at the head's `seq` has another hash: the log was rewritten at or before
+    /// that record.
+    Diverged { head: ChainHead, found: String },
+    /// The head's record is older than the oldest record kept (deleted by retention): there is
+    /// nothing left to hold it against.
+    BeforeStart { head: ChainHead, first_seq: u64 },
+    /// There is no head file: a log written before heads were kept, or the file was deleted.
+    Missing,
+    /// The head file is not a head.
+    Unreadable { detail: String },
+}
+
+impl HeadCheck {
+    /// Whether the head gives no reason to doubt the log's end.
+    pub fn is_ok(&self) -> bool {
+        matches!(
+            self,
+            HeadCheck::Reached(_) | HeadCheck::BeforeStart { .. } | HeadCheck::Missing
+        )
+    }
+}
+
+/// Verifies every log file of `dir`, in order, from the chain's start, and holds its end against
+/// the head file.
 pub fn verify_dir(dir: &Path) -> std::io::Result<VerifyReport> {
+    verify_dir_with_anchor(dir, None)
+}
+
+/// As [`verify_dir`], and holds the log's end against `anchor` too (a head kept elsewhere).
+pub fn verify_dir_with_anchor(
+    dir: &Path,
+    anchor: Option<&ChainHead>,
+) -> std::io::Result<VerifyReport> {
+    // The head first, then the files: a writer appending meanwhile only makes the files longer
+    // than the head read, never shorter.
+    let head = read_head(dir)?;
     let files = list_log_files(dir)?;
-    verify_chain(&files, true)
+    verify_chain(&files, true, Some(head), anchor)
 }
 
 /// Verifies the given files as one chain, in the order given. Their first record may link to a
 /// file not given (reported as [`ChainStart::Unchecked`]).
 pub fn verify_files(files: &[PathBuf]) -> std::io::Result<VerifyReport> {
-    verify_chain(files, false)
+    verify_files_with_anchor(files, None)
+}
+
+/// As [`verify_files`], and holds the chain's end against `anchor`.
+pub fn verify_files_with_anchor(
+    files: &[PathBuf],
+    anchor: Option<&ChainHead>,
+) -> std::io::Result<VerifyReport> {
+    verify_chain(files, false, None, anchor)
 }
 
 struct ChainState {
@@ -146,7 +210,19 @@ struct ChainState {
     retention_vouches: HashSet<String>,
 }
 
-fn verify_chain(files: &[PathBuf], require_start: bool) -> std::io::Result<VerifyReport> {
+fn verify_chain(
+    files: &[PathBuf],
+    require_start: bool,
+    stored_head: Option<StoredHead>,
+    anchor: Option<&ChainHead>,
+) -> std::io::Result<VerifyReport> {
+    let head = match &stored_head {
+        Some(StoredHead::Found(head)) => Some(head),
+        _ => None,
+    };
+    // The hashes the chain has at the head's and the anchor's seq, caught on the way through.
+    let mut at_head: Option<String> = None;
+    let mut at_anchor: Option<String> = None;
     let mut report = VerifyReport {
         files: files.to_vec(),
         ..VerifyReport::default()
@@ -192,6 +268,12 @@ fn verify_chain(files: &[PathBuf], require_start: bool) -> std::io::Result<Verif
             raw.pop();
             match check_line(&raw, location, &mut state) {
                 Ok(seq) => {
+                    if head.is_some_and(|h| h.seq == seq) {
+                        at_head.clone_from(&state.last_hash);
+                    }
+                    if anchor.is_some_and(|a| a.seq == seq) {
+                        at_anchor.clone_from(&state.last_hash);
+                    }
                     report.records += 1;
                     report.first_seq.get_or_insert(seq);
                     report.last_seq = Some(seq);
@@ -232,7 +314,35 @@ fn verify_chain(files: &[PathBuf], require_start: bool) -> std::io::Result<Verif
         report.last_hash = None;
         report.last_seq = None;
     }
+    if report.problem.is_none() {
+        report.head = stored_head.map(|stored| match stored {
+            StoredHead::Missing => HeadCheck::Missing,
+            StoredHead::Unreadable(detail) => HeadCheck::Unreadable { detail },
+            StoredHead::Found(head) => check_head(&report, head, at_head),
+        });
+        report.anchor = anchor.map(|anchor| check_head(&report, anchor.clone(), at_anchor));
+    }
     Ok(report)
+}
+
+/// Holds an unbroken chain's end against `head`; `found` is the chain's hash at the head's seq.
+fn check_head(report: &VerifyReport, head: ChainHead, found: Option<String>) -> HeadCheck {
+    let last_seq = report.last_seq.unwrap_or(0);
+    if head.seq > last_seq {
+        return HeadCheck::CutTail {
+            first_missing: last_seq + 1,
+            last_missing: head.seq,
+            head,
+        };
+    }
+    match found {
+        Some(found) if found == head.hash => HeadCheck::Reached(head),
+        Some(found) => HeadCheck::Diverged { head, found },
+        None => HeadCheck::BeforeStart {
+            head,
+            first_seq: report.first_seq.unwrap_or(0),
+        },
+    }
 }
 
 /// Checks one line (without newline) against the chain so far; returns its `seq`.

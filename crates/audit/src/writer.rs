@@ -3,14 +3,16 @@
 //! Callers never touch the disk: [`AuditLog::record`] puts the event on a bounded queue and
 //! returns. One thread per log drains the queue in batches, redacts and serialises outside the
 //! lock, then under the directory's `flock` reads where the chain stands (any process may have
-//! appended since), appends the batch in one `write`, and fsyncs when a caller waits for
-//! durability. A thread rather than a tokio task, because every step is blocking file I/O.
+//! appended since), appends the batch in one `write`, and when a caller waits for durability
+//! fsyncs once and moves the head (`head.json`) to the batch's last record. A thread rather than
+//! a tokio task, because every step is blocking file I/O.
 
 use crate::config::{AuditConfig, SessionIds};
 use crate::error::AuditError;
 use crate::event::{AuditEvent, RecordsLost, RetentionApplied, TailRepaired};
 use crate::file_lock::DirLock;
 use crate::hash_chain::GENESIS_HASH;
+use crate::head::{ChainHead, HEAD_FILE_NAME, write_head};
 use crate::log_files::{
     list_log_files, log_file_name, parse_log_file_name, read_file_tail, read_first_line,
 };
@@ -88,6 +90,7 @@ impl AuditLog {
             });
         }
         create_private_dir(&config.dir)?;
+        check_writable(&config.dir)?;
         let lock = DirLock::open(&config.dir).map_err(|source| AuditError::Lock {
             path: config.dir.clone(),
             source,
@@ -96,25 +99,31 @@ impl AuditLog {
         redaction
             .secrets
             .extend(config.secret_values.iter().cloned());
-        let redactor = Redactor::new(&redaction);
         let (tx, rx) = sync_channel(config.queue_capacity.max(1));
         let lost = Arc::new(AtomicU64::new(0));
-        let writer = Writer {
-            dir: config.dir.clone(),
-            lock: Arc::new(lock),
-            redactor,
-            batch_window: Duration::from_millis(config.batch_window_ms),
-            max_file_bytes: config.max_file_bytes.max(1),
-            retention_days: config.retention_days,
-            retention_checked_on: None,
-            lost: lost.clone(),
-            current: None,
-            writer_ids: Arc::new(session.clone()),
-            fsync: config.fsync,
-        };
+        let writer_lost = lost.clone();
+        let writer_ids = Arc::new(session.clone());
         let thread = std::thread::Builder::new()
             .name("cadre-audit-writer".into())
-            .spawn(move || writer.run(rx))
+            .spawn(move || {
+                // Built on the writer's thread: whatever the redactor costs to set up, the
+                // caller does not wait for it (records queue meanwhile).
+                let writer = Writer {
+                    dir: config.dir,
+                    lock: Arc::new(lock),
+                    redactor: Redactor::new(&redaction),
+                    batch_window: Duration::from_millis(config.batch_window_ms),
+                    max_file_bytes: config.max_file_bytes.max(1),
+                    retention_days: config.retention_days,
+                    retention_checked_on: None,
+                    lost: writer_lost,
+                    current: None,
+                    head_seq: None,
+                    writer_ids,
+                    fsync: config.fsync,
+                };
+                writer.run(rx)
+            })
             .map_err(AuditError::SpawnWriter)?;
         let shared = Shared {
             tx,
@@ -291,6 +300,23 @@ fn create_private_dir(dir: &Path) -> Result<(), AuditError> {
         })
 }
 
+/// Fails now, rather than at the first record, when files cannot be created in `dir` (a
+/// directory that exists but is read-only, or on a read-only mount).
+fn check_writable(dir: &Path) -> Result<(), AuditError> {
+    use std::os::unix::ffi::OsStrExt;
+    let not_writable = |source| AuditError::NotWritable {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| not_writable(io::Error::from(io::ErrorKind::InvalidInput)))?;
+    // SAFETY: `path` is a valid NUL-terminated string for the call's duration.
+    if unsafe { libc::access(path.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
+        return Err(not_writable(io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
 /// The file the writer appended to last, and where the chain stood after its append.
 struct CurrentFile {
     path: PathBuf,
@@ -300,6 +326,8 @@ struct CurrentFile {
     len: u64,
     last_hash: String,
     last_seq: u64,
+    /// Bytes were written to the file (by anyone) that may not have been flushed yet.
+    unsynced: bool,
 }
 
 struct Writer {
@@ -313,6 +341,8 @@ struct Writer {
     retention_checked_on: Option<NaiveDate>,
     lost: Arc<AtomicU64>,
     current: Option<CurrentFile>,
+    /// The `seq` this writer last wrote to the head file, to skip rewriting an unchanged head.
+    head_seq: Option<u64>,
     /// Ids for the records the writer adds itself (`records_lost`, `tail_repaired`, ...).
     writer_ids: Arc<SessionIds>,
     /// `fdatasync` the durable batches (see [`AuditConfig::fsync`]).
@@ -409,14 +439,16 @@ impl Writer {
         }
     }
 
-    fn write_batch(&mut self, events: &[QueuedEvent], sync: bool) -> Result<(), AuditError> {
+    /// Writes one batch under the lock. A durable batch (`durable`: a caller waits) is flushed
+    /// with one `fdatasync` (when `fsync` is on) and then moves the head.
+    fn write_batch(&mut self, events: &[QueuedEvent], durable: bool) -> Result<(), AuditError> {
         // Redaction and serialisation happen before the lock, so other processes wait only for
         // the append itself.
         let prepared: Vec<PreparedRecord> = events
             .iter()
             .map(|e| PreparedRecord::new(e.ts, &e.ids, &e.event, &self.redactor))
             .collect();
-        if prepared.is_empty() && !sync {
+        if prepared.is_empty() && !durable {
             return Ok(());
         }
         let lock = self.lock.clone();
@@ -437,12 +469,33 @@ impl Writer {
             .iter()
             .map(|e| PreparedRecord::new(now, &self.writer_ids, e, &self.redactor))
             .collect();
-        let sync = sync && self.fsync;
-        let result = self.append(today, own_prepared.iter().chain(&prepared), sync);
+        let flush = durable && self.fsync;
+        let result = self.append(today, own_prepared.iter().chain(&prepared), flush);
         if result.is_err() {
             self.lost.fetch_add(lost, Ordering::Relaxed);
+        } else if durable {
+            self.move_head();
         }
         result
+    }
+
+    /// Points the head at the chain's end, which this writer has just written (and flushed).
+    /// Called under the lock, after the append, so the head never names a record that is not in
+    /// the files. A head that cannot be written only weakens the check of the log's end; the
+    /// records are written, so the batch does not fail for it.
+    fn move_head(&mut self) {
+        let Some(current) = &self.current else { return };
+        if current.last_seq == 0 || self.head_seq == Some(current.last_seq) {
+            return;
+        }
+        let head = ChainHead::new(current.last_seq, current.last_hash.clone());
+        match write_head(&self.dir, &head) {
+            Ok(()) => self.head_seq = Some(head.seq),
+            Err(err) => tracing::warn!(
+                "cannot update the audit log's head {}: {err}",
+                self.dir.join(HEAD_FILE_NAME).display()
+            ),
+        }
     }
 
     /// Brings `self.current` up to date with the newest file on disk (another process may have
@@ -503,6 +556,8 @@ impl Writer {
             len: tail.complete_len,
             last_hash,
             last_seq,
+            // Another process may have written it without flushing.
+            unsynced: true,
         });
         Ok(())
     }
@@ -597,12 +652,13 @@ impl Writer {
         Ok(())
     }
 
-    /// Appends records in order, rotating by date and size, in one `write` per file.
+    /// Appends records in order, rotating by date and size, in one `write` per file; with
+    /// `flush`, then flushes the file once (the one `fdatasync` of a durable batch).
     fn append<'a>(
         &mut self,
         today: NaiveDate,
         records: impl Iterator<Item = &'a PreparedRecord>,
-        sync: bool,
+        flush: bool,
     ) -> Result<(), AuditError> {
         let (mut prev, mut seq) = match &self.current {
             Some(c) => (c.last_hash.clone(), c.last_seq),
@@ -619,7 +675,7 @@ impl Writer {
                         || pending.saturating_add(line.len() as u64 + 1) <= self.max_file_bytes)
             });
             if !fits {
-                self.write_out(&mut buffer, sync)?;
+                self.write_out(&mut buffer)?;
                 self.rotate(today)?;
             }
             buffer.push_str(&line);
@@ -630,20 +686,14 @@ impl Writer {
                 current.last_seq = seq;
             }
         }
-        self.write_out(&mut buffer, sync)?;
-        if sync && let Some(current) = &self.current {
-            current
-                .file
-                .sync_data()
-                .map_err(|source| AuditError::Write {
-                    path: current.path.clone(),
-                    source,
-                })?;
+        self.write_out(&mut buffer)?;
+        if flush && let Some(current) = &mut self.current {
+            sync_file(current)?;
         }
         Ok(())
     }
 
-    fn write_out(&mut self, buffer: &mut String, sync: bool) -> Result<(), AuditError> {
+    fn write_out(&mut self, buffer: &mut String) -> Result<(), AuditError> {
         if buffer.is_empty() {
             return Ok(());
         }
@@ -660,21 +710,20 @@ impl Writer {
             .write_all(buffer.as_bytes())
             .map_err(write_err)?;
         current.len += buffer.len() as u64;
+        current.unsynced = true;
         buffer.clear();
-        if sync {
-            current
-                .file
-                .sync_data()
-                .map_err(|source| AuditError::Write {
-                    path: current.path.clone(),
-                    source,
-                })?;
-        }
         Ok(())
     }
 
-    /// Starts the next file: the next counter of today, or today's first.
+    /// Starts the next file: the next counter of today, or today's first. With `fsync` on, the
+    /// file left is flushed first, since later durable batches flush only the newest file.
     fn rotate(&mut self, today: NaiveDate) -> Result<(), AuditError> {
+        if self.fsync
+            && let Some(current) = &mut self.current
+            && current.len != u64::MAX
+        {
+            sync_file(current)?;
+        }
         let (last_hash, last_seq) = match &self.current {
             Some(c) => (c.last_hash.clone(), c.last_seq),
             None => (GENESIS_HASH.to_string(), 0),
@@ -689,7 +738,9 @@ impl Writer {
             let path = self.dir.join(log_file_name(today, index));
             match open_append(&path, true) {
                 Ok(file) => {
-                    sync_dir(&self.dir);
+                    if self.fsync {
+                        sync_dir(&self.dir);
+                    }
                     self.current = Some(CurrentFile {
                         path,
                         file,
@@ -698,6 +749,7 @@ impl Writer {
                         len: 0,
                         last_hash,
                         last_seq,
+                        unsynced: false,
                     });
                     return Ok(());
                 }
@@ -716,6 +768,22 @@ fn is_same_file_unchanged(current: &CurrentFile) -> bool {
         return false;
     };
     on_disk.dev() == held.dev() && on_disk.ino() == held.ino() && held.len() == current.len
+}
+
+/// Flushes what was written to `current` since it was last flushed, if anything.
+fn sync_file(current: &mut CurrentFile) -> Result<(), AuditError> {
+    if !current.unsynced {
+        return Ok(());
+    }
+    current
+        .file
+        .sync_data()
+        .map_err(|source| AuditError::Write {
+            path: current.path.clone(),
+            source,
+        })?;
+    current.unsynced = false;
+    Ok(())
 }
 
 fn current_file_removed(current: &mut Option<CurrentFile>) {

@@ -1,6 +1,7 @@
 //! Writing through `AuditLog` and checking with `verify_*`: tampering of every kind is found at
-//! the record where it happened; rotation, loss accounting, redaction and retention keep the
-//! chain intact.
+//! the record where it happened, a cut at the end by the head (or an anchor kept elsewhere);
+//! rotation, loss accounting, redaction, retention and a writer dying before it moves the head
+//! keep the chain intact.
 
 use cadre_audit::*;
 use std::path::{Path, PathBuf};
@@ -149,9 +150,16 @@ async fn a_record_cut_short_inside_the_log_is_found() {
 #[tokio::test]
 async fn an_incomplete_last_line_leaves_the_log_intact_up_to_the_record_before() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write_log(dir.path(), 10).await;
+    let file = write_log(dir.path(), 9).await;
+    // What a writer killed in the middle of appending record 10 leaves: part of a line, and
+    // the head still at the record before it.
     let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(&file, &text[..text.len() - 30]).unwrap();
+    let last_line = text.lines().last().unwrap().to_string();
+    std::fs::write(
+        &file,
+        format!("{text}{}", &last_line[..last_line.len() - 30]),
+    )
+    .unwrap();
     let report = verify_dir(dir.path()).unwrap();
     assert!(report.is_intact(), "{:?}", report.problem);
     assert_eq!(report.records, 9);
@@ -433,4 +441,216 @@ async fn durable_records_without_fsync_are_written_before_returning() {
     assert_eq!(text.lines().count(), 1, "{text}");
     log.close().await.unwrap();
     assert!(verify_dir(dir.path()).unwrap().is_intact());
+}
+
+fn expect_cut(dir: &Path, first_missing: u64, last_missing: u64) -> VerifyReport {
+    let report = verify_dir(dir).unwrap();
+    assert!(
+        !report.is_intact(),
+        "the cut tail was not detected: {report:?}"
+    );
+    assert_eq!(report.problem, None, "{report:?}");
+    match &report.head {
+        Some(HeadCheck::CutTail {
+            first_missing: first,
+            last_missing: last,
+            ..
+        }) => assert_eq!((*first, *last), (first_missing, last_missing), "{report:?}"),
+        other => panic!("expected a cut tail, got {other:?}"),
+    }
+    report
+}
+
+fn head_file(dir: &Path) -> ChainHead {
+    std::fs::read_to_string(dir.join(HEAD_FILE_NAME))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_head_names_the_last_record_of_the_last_durable_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(config(dir.path()), SessionIds::new("s", "a")).unwrap();
+    log.record_durable(event(1)).await.unwrap();
+    let file = list_log_files(dir.path()).unwrap()[0].clone();
+    let first = AuditRecord::parse(&lines(&file)[0]).unwrap();
+    assert_eq!(head_file(dir.path()), ChainHead::new(1, first.hash));
+    log.record(event(2));
+    log.record_durable(event(3)).await.unwrap();
+    let third = AuditRecord::parse(&lines(&file)[2]).unwrap();
+    assert_eq!(head_file(dir.path()), ChainHead::new(3, third.hash.clone()));
+    log.close().await.unwrap();
+    let report = verify_dir(dir.path()).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(
+        report.head,
+        Some(HeadCheck::Reached(ChainHead::new(3, third.hash)))
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_last_record_is_found_by_the_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_log(dir.path(), 10).await;
+    let mut l = lines(&file);
+    l.pop();
+    write_lines(&file, &l);
+    expect_cut(dir.path(), 10, 10);
+}
+
+#[tokio::test]
+async fn several_records_cut_from_the_end_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_log(dir.path(), 10).await;
+    let l = lines(&file);
+    write_lines(&file, &l[..6]);
+    expect_cut(dir.path(), 7, 10);
+}
+
+#[tokio::test]
+async fn a_last_record_cut_short_is_a_cut_not_an_interrupted_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_log(dir.path(), 10).await;
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, &text[..text.len() - 30]).unwrap();
+    let report = expect_cut(dir.path(), 10, 10);
+    assert!(report.incomplete_tail.is_some());
+}
+
+#[tokio::test]
+async fn deleted_newest_files_are_found_by_the_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(
+        AuditConfig {
+            max_file_bytes: 600,
+            ..config(dir.path())
+        },
+        SessionIds::new("s", "a"),
+    )
+    .unwrap();
+    for i in 1..=12 {
+        log.record(event(i));
+    }
+    log.close().await.unwrap();
+    let files = list_log_files(dir.path()).unwrap();
+    assert!(files.len() >= 3, "size rotation made {} files", files.len());
+    let kept = verify_files(&files[..1]).unwrap().last_seq.unwrap();
+    for file in &files[1..] {
+        std::fs::remove_file(file).unwrap();
+    }
+    expect_cut(dir.path(), kept + 1, 12);
+    for file in &files[..1] {
+        std::fs::remove_file(file).unwrap();
+    }
+    expect_cut(dir.path(), 1, 12);
+}
+
+#[tokio::test]
+async fn a_rewritten_last_record_diverges_from_the_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_log(dir.path(), 10).await;
+    let mut l = lines(&file);
+    let body = l[9].replace("src/file_10.rs", "src/other.rs");
+    let unsealed = format!("{}}}", &body[..body.rfind(",\"hash\":").unwrap()]);
+    l[9] = hash_chain::seal(&unsealed).0;
+    write_lines(&file, &l);
+    let report = verify_dir(dir.path()).unwrap();
+    assert!(!report.is_intact());
+    assert!(
+        matches!(&report.head, Some(HeadCheck::Diverged { head, .. }) if head.seq == 10),
+        "{report:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_head_file_fails_and_a_missing_one_is_only_unchecked() {
+    let dir = tempfile::tempdir().unwrap();
+    write_log(dir.path(), 3).await;
+    std::fs::write(dir.path().join(HEAD_FILE_NAME), "{\"v\":1,\"seq\":3}\n").unwrap();
+    let report = verify_dir(dir.path()).unwrap();
+    assert!(!report.is_intact());
+    assert!(
+        matches!(report.head, Some(HeadCheck::Unreadable { .. })),
+        "{report:?}"
+    );
+    std::fs::remove_file(dir.path().join(HEAD_FILE_NAME)).unwrap();
+    let report = verify_dir(dir.path()).unwrap();
+    assert!(report.is_intact());
+    assert_eq!(report.head, Some(HeadCheck::Missing));
+}
+
+#[tokio::test]
+async fn a_head_that_lags_the_log_is_no_cut() {
+    // A writer that dies after its append but before it moves the head leaves the head behind.
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(config(dir.path()), SessionIds::new("s", "a")).unwrap();
+    for i in 1..=5 {
+        log.record(event(i));
+    }
+    log.flush().await.unwrap();
+    let lagging = std::fs::read(dir.path().join(HEAD_FILE_NAME)).unwrap();
+    for i in 6..=9 {
+        log.record(event(i));
+    }
+    log.close().await.unwrap();
+    std::fs::write(dir.path().join(HEAD_FILE_NAME), lagging).unwrap();
+    let report = verify_dir(dir.path()).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.last_seq, Some(9));
+    assert!(matches!(&report.head, Some(HeadCheck::Reached(h)) if h.seq == 5));
+
+    // The next writer continues from the log's real end and moves the head past it.
+    let log = AuditLog::open(config(dir.path()), SessionIds::new("s2", "a")).unwrap();
+    log.record_durable(event(10)).await.unwrap();
+    log.close().await.unwrap();
+    assert_eq!(head_file(dir.path()).seq, 10);
+    assert!(verify_dir(dir.path()).unwrap().is_intact());
+}
+
+#[tokio::test]
+async fn an_anchor_kept_elsewhere_finds_a_cut_that_also_rewrote_the_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_log(dir.path(), 10).await;
+    let anchor = verify_dir(dir.path()).unwrap();
+    let anchor = ChainHead::new(anchor.last_seq.unwrap(), anchor.last_hash.unwrap());
+    let ok = verify_dir_with_anchor(dir.path(), Some(&anchor)).unwrap();
+    assert!(ok.is_intact(), "{ok:?}");
+    assert_eq!(ok.anchor, Some(HeadCheck::Reached(anchor.clone())));
+
+    // Cut three records and point the head at the new end: the head is satisfied, the anchor
+    // is not.
+    let l = lines(&file);
+    write_lines(&file, &l[..7]);
+    let seventh = AuditRecord::parse(&l[6]).unwrap();
+    std::fs::write(
+        dir.path().join(HEAD_FILE_NAME),
+        serde_json::to_string(&ChainHead::new(7, seventh.hash)).unwrap(),
+    )
+    .unwrap();
+    let report = verify_dir_with_anchor(dir.path(), Some(&anchor)).unwrap();
+    assert!(
+        matches!(report.head, Some(HeadCheck::Reached(_))),
+        "{report:?}"
+    );
+    assert!(!report.is_intact());
+    assert!(
+        matches!(
+            report.anchor,
+            Some(HeadCheck::CutTail {
+                first_missing: 8,
+                last_missing: 10,
+                ..
+            })
+        ),
+        "{report:?}"
+    );
+
+    // An anchor on a log that went on growing is still reached.
+    let log = AuditLog::open(config(dir.path()), SessionIds::new("s2", "a")).unwrap();
+    let early = ChainHead::new(seventh.seq, AuditRecord::parse(&l[6]).unwrap().hash);
+    log.record_durable(event(11)).await.unwrap();
+    log.close().await.unwrap();
+    let report = verify_dir_with_anchor(dir.path(), Some(&early)).unwrap();
+    assert!(report.is_intact(), "{report:?}");
 }

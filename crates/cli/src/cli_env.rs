@@ -5,6 +5,7 @@ use cadre_audit::{AuditConfig, AuditLog, SessionIds};
 use cadre_core::audit_sink::{AuditLogSink, AuditSink, BrokenAudit, NoAudit};
 use cadre_core::gate::CommandPolicy;
 use cadre_core::{Config, ConfigToml, LoadOptions};
+use cadre_protocol::SecurityProfile;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -56,38 +57,64 @@ impl CliEnv {
     }
 
     /// The command policy and audit sink for sessions under `config`; records made before a
-    /// session binds the sink to itself carry `session_id`. An audit log that cannot
-    /// be opened is not fatal here: the sink then refuses every action it should record, so
-    /// restricted profiles stop with the reason and `trusted` warns.
+    /// session binds the sink to itself carry `session_id`. An audit log that cannot be opened
+    /// stops a restricted profile here, before any model is asked: every action it takes must
+    /// be recorded first. Under `trusted` the session goes on, and the sink warns at each action
+    /// it could not record.
     pub async fn gate_parts(
         &self,
         config: &Config,
         session_id: &str,
     ) -> anyhow::Result<(Arc<dyn CommandPolicy>, Arc<dyn AuditSink>)> {
         let policy = self.policy(config)?;
-        let audit = self.audit_sink(config, session_id, policy.sources());
+        let audit = match self.open_audit(config, session_id, policy.sources()) {
+            Ok(audit) => audit,
+            Err(err) if config.profile == SecurityProfile::Trusted => Arc::new(BrokenAudit {
+                reason: err.to_string(),
+            }),
+            Err(err) => {
+                return Err(err.context(format!(
+                    "cannot start under the {} profile without its audit log, which records each action before it is taken. Make {} writable, point `[audit] dir` (or CADRE_AUDIT_DIR) at a writable directory, or turn the log off with `-c audit.enabled=false`",
+                    config.profile,
+                    config.audit_dir().display()
+                )));
+            }
+        };
         Ok((Arc::new(policy), audit))
     }
 
-    /// The audit log under `config` (see [`CliEnv::gate_parts`] for what a log that cannot be
-    /// opened does); `policy_files` are recorded at each session's start.
+    /// The audit log under `config`; `policy_files` are recorded at each session's start. A log
+    /// that cannot be opened gives a sink that refuses every action it should record.
     pub fn audit_sink(
         &self,
         config: &Config,
         session_id: &str,
         policy_files: Vec<std::path::PathBuf>,
     ) -> Arc<dyn AuditSink> {
+        self.open_audit(config, session_id, policy_files)
+            .unwrap_or_else(|err| {
+                Arc::new(BrokenAudit {
+                    reason: err.to_string(),
+                })
+            })
+    }
+
+    fn open_audit(
+        &self,
+        config: &Config,
+        session_id: &str,
+        policy_files: Vec<std::path::PathBuf>,
+    ) -> anyhow::Result<Arc<dyn AuditSink>> {
         if config.audit.enabled == Some(false) {
-            return Arc::new(NoAudit);
+            return Ok(Arc::new(NoAudit));
         }
         match AuditLog::open(audit_config(config), SessionIds::new(session_id, "main")) {
-            Ok(log) => Arc::new(AuditLogSink::new(log, policy_files)),
-            Err(err) => Arc::new(BrokenAudit {
-                reason: format!(
-                    "the audit log in {} cannot be written: {err}",
-                    config.audit_dir().display()
-                ),
-            }),
+            Ok(log) => Ok(Arc::new(AuditLogSink::new(log, policy_files))),
+            // One message: the audit error already names its cause.
+            Err(err) => Err(anyhow::anyhow!(
+                "the audit log in {} cannot be written: {err}",
+                config.audit_dir().display()
+            )),
         }
     }
 }

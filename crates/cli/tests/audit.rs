@@ -1,10 +1,11 @@
-//! `cadre audit` against a log written by the audit crate: verify's verdict and exit status,
-//! show's filters and formats, path.
+//! `cadre audit` against a log written by the audit crate: verify's verdict and exit status
+//! (edits, and records cut from the end against the head or an anchor), anchor, show's filters
+//! and formats, path.
 
 use assert_cmd::Command;
 use cadre_audit::{
-    AuditConfig, AuditEvent, AuditLog, Decision, NetworkAccess, NetworkOrigin, SessionIds,
-    list_log_files,
+    AuditConfig, AuditEvent, AuditLog, AuditRecord, ChainHead, Decision, HEAD_FILE_NAME,
+    NetworkAccess, NetworkOrigin, SessionIds, list_log_files,
 };
 use predicates::str::contains;
 use std::path::Path;
@@ -72,6 +73,108 @@ fn verify_names_the_edited_record_and_exits_one() {
             "BROKEN at {}:2 (seq 2): edited",
             file.display()
         )));
+}
+
+/// Keeps the first `keep` lines of the log's only file.
+fn cut_log(dir: &Path, keep: usize) -> Vec<String> {
+    let file = list_log_files(dir).unwrap()[0].clone();
+    let lines: Vec<String> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let kept: String = lines[..keep].iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&file, kept).unwrap();
+    lines
+}
+
+#[test]
+fn verify_names_records_cut_from_the_end_and_exits_one() {
+    let dir = tempfile::tempdir().unwrap();
+    write_log(dir.path());
+    cadre(dir.path())
+        .args(["audit", "verify"])
+        .assert()
+        .success()
+        .stdout(contains("head: seq 3, reached"));
+    cut_log(dir.path(), 2);
+    cadre(dir.path())
+        .args(["audit", "verify"])
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "CUT at the end: the log ends at seq 2, but its head names seq 3: seq 3 is missing",
+        ));
+    cut_log(dir.path(), 1);
+    cadre(dir.path())
+        .args(["audit", "verify"])
+        .assert()
+        .code(1)
+        .stdout(contains("seq 2..3 are missing (2 records)"));
+}
+
+#[test]
+fn anchor_prints_the_head_and_verify_holds_the_log_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write_log(dir.path());
+    let out = cadre(dir.path())
+        .args(["audit", "anchor"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let anchor: ChainHead = text.parse().unwrap();
+    assert_eq!(anchor.seq, 3);
+    assert_eq!(text, format!("{anchor}\n"));
+    let out = cadre(dir.path())
+        .args(["audit", "anchor", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: ChainHead = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json, anchor);
+
+    cadre(dir.path())
+        .args(["audit", "verify", "--anchor", &text])
+        .assert()
+        .success()
+        .stdout(contains("anchor: seq 3, reached"));
+
+    // Someone cuts the last record and moves the head to match: only the anchor still knows.
+    let lines = cut_log(dir.path(), 2);
+    let second = AuditRecord::parse(&lines[1]).unwrap();
+    std::fs::write(
+        dir.path().join(HEAD_FILE_NAME),
+        serde_json::to_string(&ChainHead::new(2, second.hash)).unwrap(),
+    )
+    .unwrap();
+    cadre(dir.path())
+        .args(["audit", "verify"])
+        .assert()
+        .success();
+    cadre(dir.path())
+        .args(["audit", "verify", "--anchor", &text])
+        .assert()
+        .code(1)
+        .stdout(contains("but the anchor names seq 3: seq 3 is missing"));
+    cadre(dir.path())
+        .args(["audit", "verify", "--anchor", "3:abc"])
+        .assert()
+        .code(2)
+        .stderr(contains("64 lower-case hex digits"));
+}
+
+#[test]
+fn anchor_refuses_a_log_that_does_not_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    write_log(dir.path());
+    cut_log(dir.path(), 1);
+    cadre(dir.path())
+        .args(["audit", "anchor"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("seq 2..3 are missing"))
+        .stderr(contains("no anchor printed"));
 }
 
 #[test]

@@ -726,16 +726,15 @@ fn every_action_is_in_a_verifiable_redacted_audit_log() {
 }
 
 #[test]
-fn unwritable_audit_log_stops_restricted_profiles_and_warns_under_trusted() {
+fn unwritable_audit_log_stops_restricted_profiles_at_start_up_and_warns_under_trusted() {
+    // A directory under a regular file cannot be created, not even by root.
     for (profile, runs) in [("workspace-write", false), ("trusted", true)] {
         let server = shell_then_answer("touch touched");
         let env = TestEnv::new();
         std::fs::write(env.dir.path().join("blocker"), "a file, not a directory").unwrap();
         env.configure(&server.base_url(), "chat", "");
-        let audit_dir = format!(
-            "audit.dir=\"{}\"",
-            env.dir.path().join("blocker/audit").display()
-        );
+        let audit_path = env.dir.path().join("blocker/audit");
+        let audit_dir = format!("audit.dir=\"{}\"", audit_path.display());
         let out = env
             .cadre()
             .args([
@@ -751,14 +750,27 @@ fn unwritable_audit_log_stops_restricted_profiles_and_warns_under_trusted() {
             ])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{profile}");
         assert_eq!(env.work().join("touched").exists(), runs, "{profile}");
-        let text = String::from_utf8_lossy(&out.stdout);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
         if runs {
-            assert!(text.contains("audit log not written"), "{text}");
+            assert!(out.status.success(), "{profile}: {stderr}");
+            assert!(stdout.contains("audit log not written"), "{stdout}");
         } else {
-            let output = &server.requests()[1].tool_outputs()[0].1;
-            assert!(output.contains("audit log"), "{output}");
+            assert_eq!(out.status.code(), Some(1), "{profile}: {stdout}");
+            assert!(
+                server.requests().is_empty(),
+                "the model was asked before the start-up failure"
+            );
+            assert!(stdout.is_empty(), "{stdout}");
+            for needed in [
+                "cannot start under the workspace-write profile",
+                &audit_path.display().to_string(),
+                "audit.enabled=false",
+                "Not a directory",
+            ] {
+                assert!(stderr.contains(needed), "{needed} missing from: {stderr}");
+            }
         }
     }
 }

@@ -972,3 +972,26 @@ fn exec_spawns_two_sub_agents_at_once() {
     assert_eq!(starts.len(), 4, "{records:?}");
     assert!(starts.iter().all(|r| r["session_id"] == parent));
 }
+
+#[test]
+fn an_unwritable_audit_log_stops_a_run_before_any_model_is_asked() {
+    let env = TestEnv::new();
+    let server = ModelServer::with_handler(|_| Reply::text("Planned nothing."));
+    env.configure(&server.base_url(), "responses", "");
+    std::fs::write(env.dir.path().join("blocker"), "a file, not a directory").unwrap();
+    let audit_path = env.dir.path().join("blocker/audit");
+    let out = env
+        .cadre()
+        .args(["-c", &format!("audit.dir=\"{}\"", audit_path.display())])
+        .args(["supervisor", "goal", "--profile", "workspace-write"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(server.requests().is_empty(), "the planner was asked");
+    assert!(
+        stderr.contains("cannot start under the workspace-write profile")
+            && stderr.contains(&audit_path.display().to_string()),
+        "{stderr}"
+    );
+}

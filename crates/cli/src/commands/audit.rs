@@ -1,9 +1,10 @@
-//! `cadre audit`: verify, show, follow and locate the audit log.
+//! `cadre audit`: verify, anchor, show, follow and locate the audit log.
 
 use crate::cli_env::CliEnv;
 use anyhow::Context;
 use cadre_audit::{
-    AuditConfig, AuditRecord, ChainStart, VerifyReport, list_log_files, verify_dir, verify_files,
+    AuditConfig, AuditRecord, ChainHead, ChainStart, HEAD_FILE_NAME, HeadCheck, VerifyReport,
+    list_log_files, verify_dir, verify_dir_with_anchor, verify_files_with_anchor,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use std::io::{self, BufRead, Read, Seek, SeekFrom, Write};
@@ -23,12 +24,24 @@ pub struct AuditArgs {
 
 #[derive(Debug, clap::Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain: every record unedited, none deleted, inserted or reordered. Exits 1
-    /// and names the first broken record if not.
+    /// Check the hash chain: every record unedited, none deleted, inserted or reordered, and the
+    /// log reaching its head (none cut off the end). Exits 1 and names the first broken record,
+    /// or the missing ones, if not.
     Verify {
         /// Log files (checked as one chain, in the order given) or log directories [default: the
         /// audit directory]
         paths: Vec<PathBuf>,
+        /// A head printed earlier by `cadre audit anchor` (`SEQ:HASH` or its JSON) and kept
+        /// elsewhere: the log must still hold that record, unchanged.
+        #[arg(long, value_name = "HEAD", value_parser = parse_anchor)]
+        anchor: Option<ChainHead>,
+    },
+    /// Verify the log, then print its head (the seq and hash of its last record) to keep
+    /// elsewhere; `cadre audit verify --anchor HEAD` later proves nothing up to it was cut off or
+    /// rewritten.
+    Anchor {
+        #[arg(long, value_enum, default_value_t = AnchorFormat::Text)]
+        format: AnchorFormat,
     },
     /// Print records, oldest first.
     Show(ShowArgs),
@@ -64,6 +77,14 @@ struct ShowArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum AnchorFormat {
+    /// `SEQ:HASH` on one line.
+    Text,
+    /// `{"v":1,"seq":…,"hash":"…"}`, the format of the head file.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Format {
     /// Time, session, agent, event, decision and a summary, one record per line.
     Table,
@@ -81,7 +102,8 @@ pub fn run(args: AuditArgs, env: &CliEnv) -> anyhow::Result<u8> {
             .unwrap_or_else(|_| AuditConfig::default_dir()),
     };
     let result = match args.command {
-        AuditCommand::Verify { paths } => verify(&dir, &paths),
+        AuditCommand::Verify { paths, anchor } => verify(&dir, &paths, anchor.as_ref()),
+        AuditCommand::Anchor { format } => anchor(&dir, format),
         AuditCommand::Show(show_args) => show(&dir, &show_args),
         AuditCommand::Tail {
             follow,
@@ -108,23 +130,28 @@ pub fn run(args: AuditArgs, env: &CliEnv) -> anyhow::Result<u8> {
     }
 }
 
-fn verify(dir: &Path, paths: &[PathBuf]) -> anyhow::Result<u8> {
+fn parse_anchor(text: &str) -> Result<ChainHead, String> {
+    text.parse().map_err(|err| format!("{err}"))
+}
+
+fn verify(dir: &Path, paths: &[PathBuf], anchor: Option<&ChainHead>) -> anyhow::Result<u8> {
     let mut out = io::stdout().lock();
     let mut targets: Vec<(String, VerifyReport)> = Vec::new();
+    let read_dir = |d: &Path| {
+        verify_dir_with_anchor(d, anchor)
+            .with_context(|| format!("cannot read the audit log in {}", d.display()))
+    };
     if paths.is_empty() {
-        let report = verify_dir(dir)
-            .with_context(|| format!("cannot read the audit log in {}", dir.display()))?;
-        targets.push((dir.display().to_string(), report));
+        targets.push((dir.display().to_string(), read_dir(dir)?));
     } else {
         let (dirs, files): (Vec<&PathBuf>, Vec<&PathBuf>) = paths.iter().partition(|p| p.is_dir());
         for d in dirs {
-            let report = verify_dir(d)
-                .with_context(|| format!("cannot read the audit log in {}", d.display()))?;
-            targets.push((d.display().to_string(), report));
+            targets.push((d.display().to_string(), read_dir(d)?));
         }
         if !files.is_empty() {
             let files: Vec<PathBuf> = files.into_iter().cloned().collect();
-            let report = verify_files(&files).context("cannot read the given audit files")?;
+            let report = verify_files_with_anchor(&files, anchor)
+                .context("cannot read the given audit files")?;
             targets.push((format!("{} file(s)", files.len()), report));
         }
     }
@@ -135,6 +162,72 @@ fn verify(dir: &Path, paths: &[PathBuf]) -> anyhow::Result<u8> {
         }
     }
     Ok(status)
+}
+
+/// `cadre audit anchor`: the head of a log that verifies.
+fn anchor(dir: &Path, format: AnchorFormat) -> anyhow::Result<u8> {
+    let report = verify_dir(dir)
+        .with_context(|| format!("cannot read the audit log in {}", dir.display()))?;
+    if !report.is_intact() {
+        // Anchoring a damaged log would vouch for the damage: show why instead.
+        let mut err = io::stderr().lock();
+        print_verify_report(&mut err, &dir.display().to_string(), &report)?;
+        writeln!(
+            err,
+            "no anchor printed: the log does not verify; keep an anchor from before the damage"
+        )?;
+        return Ok(1);
+    }
+    let (Some(seq), Some(hash)) = (report.last_seq, report.last_hash) else {
+        anyhow::bail!(
+            "the audit log in {} has no records yet: there is nothing to anchor",
+            dir.display()
+        );
+    };
+    let head = ChainHead::new(seq, hash);
+    let mut out = io::stdout().lock();
+    match format {
+        AnchorFormat::Text => writeln!(out, "{head}")?,
+        AnchorFormat::Json => writeln!(out, "{}", serde_json::to_string(&head)?)?,
+    }
+    Ok(0)
+}
+
+/// What is wrong with the log's end against a head (`what_head`: "its head" or "the anchor"),
+/// in words; `None` when nothing is.
+fn head_failure(report: &VerifyReport, what_head: &str, check: &HeadCheck) -> Option<String> {
+    let ends = match report.last_seq {
+        Some(seq) => format!("the log ends at seq {seq}"),
+        None => "the log has no records".to_string(),
+    };
+    match check {
+        HeadCheck::CutTail {
+            head,
+            first_missing,
+            last_missing,
+        } => {
+            let missing = if first_missing == last_missing {
+                format!("seq {first_missing} is missing")
+            } else {
+                format!(
+                    "seq {first_missing}..{last_missing} are missing ({} records)",
+                    last_missing - first_missing + 1
+                )
+            };
+            Some(format!(
+                "CUT at the end: {ends}, but {what_head} names seq {}: {missing}",
+                head.seq
+            ))
+        }
+        HeadCheck::Diverged { head, found } => Some(format!(
+            "REWRITTEN: {what_head} names seq {} with hash {}, but the log's seq {} has hash {found}",
+            head.seq, head.hash, head.seq
+        )),
+        HeadCheck::Unreadable { detail } => Some(format!(
+            "BROKEN head file {HEAD_FILE_NAME}: {detail}; it was edited or damaged"
+        )),
+        HeadCheck::Reached(_) | HeadCheck::BeforeStart { .. } | HeadCheck::Missing => None,
+    }
 }
 
 /// Prints one report; returns whether the log is intact.
@@ -155,10 +248,40 @@ fn print_verify_report(
         }
         return Ok(false);
     }
+    let failures: Vec<String> = [("its head", &report.head), ("the anchor", &report.anchor)]
+        .into_iter()
+        .filter_map(|(name, check)| head_failure(report, name, check.as_ref()?))
+        .collect();
+    if !failures.is_empty() {
+        for failure in failures {
+            writeln!(out, "audit log {what}: {failure}")?;
+        }
+        if report.records > 0 {
+            writeln!(
+                out,
+                "  the {} record(s) present are intact, seq {}..{}",
+                report.records,
+                report.first_seq.unwrap_or(0),
+                report.last_seq.unwrap_or(0)
+            )?;
+        }
+        return Ok(false);
+    }
     if report.records == 0 && report.incomplete_tail.is_none() {
         writeln!(out, "audit log {what}: no records")?;
         return Ok(true);
     }
+    let head_note = |what_head: &str, check: &Option<HeadCheck>| match check {
+        Some(HeadCheck::Reached(head)) => Some(format!("{what_head}: seq {}, reached", head.seq)),
+        Some(HeadCheck::BeforeStart { head, first_seq }) => Some(format!(
+            "note: {what_head} names seq {}, older than the oldest record kept (seq {first_seq}): retention removed it, so it proves nothing here",
+            head.seq
+        )),
+        Some(HeadCheck::Missing) => Some(format!(
+            "note: no head file ({HEAD_FILE_NAME}): records cut from the end of the log cannot be detected; `cadre audit anchor` prints a head to keep elsewhere"
+        )),
+        _ => None,
+    };
     let seqs = match (report.first_seq, report.last_seq) {
         (Some(first), Some(last)) => format!(", seq {first}..{last}"),
         _ => String::new(),
@@ -174,6 +297,15 @@ fn print_verify_report(
         "last hash: {}",
         report.last_hash.as_deref().unwrap_or("-")
     )?;
+    for note in [
+        head_note("head", &report.head),
+        head_note("anchor", &report.anchor),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        writeln!(out, "{note}")?;
+    }
     match &report.start {
         Some(ChainStart::AfterRetention) => writeln!(
             out,
