@@ -3,7 +3,8 @@
 use crate::cli_env::CliEnv;
 use crate::render::{Renderer, human::HumanRenderer, jsonl::JsonlRenderer};
 use anyhow::{Context, bail};
-use cadre_core::{ConfigToml, SessionOptions};
+use cadre_app::{ResumeSelector, SessionRequest};
+use cadre_core::ConfigToml;
 use cadre_protocol::{ApprovalMode, EventMsg, Op, SecurityProfile};
 use std::io::Read;
 use std::path::PathBuf;
@@ -126,11 +127,6 @@ pub fn run(args: ExecArgs, env: &CliEnv) -> anyhow::Result<u8> {
     runtime.block_on(run_async(options, prompt, resume, env))
 }
 
-enum ResumeSelector {
-    Last { any_directory: bool },
-    Id(String),
-}
-
 /// The task from the argument or standard input; empty or blank text is refused the same way
 /// wherever it came from.
 fn read_prompt(prompt: Option<String>) -> anyhow::Result<String> {
@@ -156,62 +152,20 @@ async fn run_async(
     resume: Option<ResumeSelector>,
     env: &CliEnv,
 ) -> anyhow::Result<u8> {
-    let flags = options.config_flags();
-    let mut config = env.load_config(options.cd.clone(), flags.clone())?;
-    let resume_path = match resume {
-        None => None,
-        Some(ResumeSelector::Last { any_directory }) => {
-            let here = (!any_directory).then_some(config.cwd.as_path());
-            Some(cadre_core::transcript::find_last(
-                &config.sessions_dir(),
-                here,
-            )?)
-        }
-        Some(ResumeSelector::Id(id)) => Some(cadre_core::transcript::find_by_id(
-            &config.sessions_dir(),
-            &id,
-        )?),
-    };
-    let session_id = match &resume_path {
-        Some(path) => {
-            // A resumed session keeps its directory and profile unless `-C` or `--profile`
-            // says otherwise (the session then tells the model what changed).
-            let loaded = cadre_core::transcript::load(path)?;
-            if options.cd.is_none() && !loaded.cwd.is_dir() {
-                bail!(
-                    "the session's directory {} no longer exists; pass -C DIR to continue it elsewhere",
-                    loaded.cwd.display()
-                );
-            }
-            let cd = options.cd.clone().or_else(|| Some(loaded.cwd.clone()));
-            let flags = ConfigToml {
-                profile: flags.profile.or(Some(loaded.profile)),
-                ..flags
-            };
-            config = env.load_config(cd, flags)?;
-            loaded.meta.id
-        }
-        None => cadre_core::new_session_id(),
-    };
     // Listening before the session starts: a signal from now on stops it cleanly.
     let signals = StopSignals::listen()?;
-    let (policy, audit) = env.gate_parts(&config, &session_id).await?;
-    let tools =
-        crate::commands::supervisor::exec_tools(env, &config, policy.clone(), audit.clone())?;
-    let mut handle = cadre_core::spawn(SessionOptions {
-        launcher: std::env::current_exe().ok(),
-        config,
-        resume: resume_path,
-        interactive: false,
-        policy,
-        audit,
-        agent_id: None,
-        parent_session_id: None,
-        tools: Some(tools),
-        extra_instructions: None,
-        session_id: Some(session_id),
-    })
-    .await?;
+    let started = env
+        .app
+        .start_session(SessionRequest {
+            cd: options.cd.clone(),
+            flags: options.config_flags(),
+            resume,
+            interactive: false,
+        })
+        .await?;
+    env.warn_untrusted(&started.config);
+    crate::commands::supervisor::report_role_problems(&started.role_problems);
+    let mut handle = started.handle;
     handle.submit(Op::UserInput { text: prompt });
     handle.submit(Op::Shutdown);
     let stopped_by = stop_on_signals(signals, handle.op_sender());

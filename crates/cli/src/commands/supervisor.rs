@@ -3,20 +3,17 @@
 use crate::cli_env::CliEnv;
 use crate::render::supervisor_jsonl::SupervisorJsonl;
 use anyhow::{Context, bail};
-use cadre_core::audit_sink::AuditSink;
-use cadre_core::gate::CommandPolicy;
-use cadre_core::{Config, ConfigToml};
+use cadre_core::ConfigToml;
 use cadre_protocol::{ApprovalMode, EventMsg, SecurityProfile};
 use cadre_supervisor::report::RunReport;
 use cadre_supervisor::{
-    DelegationLimits, EventSink, Limits, MergeStrategy, Plan, SessionParts, Strategy,
-    SupervisorEvent, SupervisorOptions, TaskStatus,
+    EventSink, Limits, MergeStrategy, Plan, SessionParts, Strategy, SupervisorEvent,
+    SupervisorOptions, TaskStatus,
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -134,7 +131,18 @@ fn load_roles(
     names: &[String],
 ) -> anyhow::Result<Vec<cadre_roles::RoleDefinition>> {
     let catalog = env.roles(config);
-    for problem in catalog.problems() {
+    report_role_problems(catalog.problems());
+    let catalog = if names.is_empty() {
+        catalog
+    } else {
+        catalog.restrict(names)?
+    };
+    Ok(catalog.roles().to_vec())
+}
+
+/// One line on stderr for each role file that could not be (fully) read.
+pub fn report_role_problems(problems: &[cadre_roles::RoleLoadProblem]) {
+    for problem in problems {
         let field = problem
             .field
             .as_ref()
@@ -147,12 +155,6 @@ fn load_roles(
             problem.message
         ));
     }
-    let catalog = if names.is_empty() {
-        catalog
-    } else {
-        catalog.restrict(names)?
-    };
-    Ok(catalog.roles().to_vec())
 }
 
 #[allow(clippy::print_stderr)]
@@ -201,12 +203,9 @@ async fn run_async(args: SupervisorArgs, env: &CliEnv) -> anyhow::Result<u8> {
         chrono::Utc::now().format("%Y%m%dT%H%M%S"),
         std::process::id()
     );
-    let (policy, audit) = env.gate_parts(&config, &run_id).await?;
+    let gate = env.app.gate_parts(&config, &run_id)?;
     let mut extra_tools = cadre_supervisor::ToolRegistry::new();
-    extra_tools.register(crate::commands::research::agent_tool(
-        &config,
-        audit.clone(),
-    ));
+    extra_tools.register(cadre_app::research_tool(&config, gate.audit.clone()));
     let cancel = CancellationToken::new();
     let options = SupervisorOptions {
         goal,
@@ -227,9 +226,9 @@ async fn run_async(args: SupervisorArgs, env: &CliEnv) -> anyhow::Result<u8> {
         },
         plan,
         parts: SessionParts {
-            policy,
-            audit,
-            launcher: std::env::current_exe().ok(),
+            policy: gate.policy,
+            audit: gate.audit,
+            launcher: env.app.launcher(),
             parent_id: Some(run_id),
             extra_tools,
         },
@@ -519,38 +518,4 @@ impl LiveTree {
             }
         }
     }
-}
-
-/// The tools of a `cadre exec` session: the default set, plus `spawn_agent` (sub-agents with the
-/// session's policy, audit log and profile ceiling) and `research`.
-pub fn exec_tools(
-    env: &CliEnv,
-    config: &Config,
-    policy: Arc<dyn CommandPolicy>,
-    audit: Arc<dyn AuditSink>,
-) -> anyhow::Result<cadre_supervisor::ToolRegistry> {
-    let roles = load_roles(env, config, &[])?;
-    let research = crate::commands::research::agent_tool(config, audit.clone());
-    let mut extra_tools = cadre_supervisor::ToolRegistry::new();
-    extra_tools.register(research.clone());
-    let mut tools = cadre_supervisor::exec_tools(
-        config.clone(),
-        roles,
-        SessionParts {
-            policy,
-            audit,
-            launcher: std::env::current_exe().ok(),
-            parent_id: None,
-            extra_tools,
-        },
-        DelegationLimits {
-            limits: Limits {
-                stall_timeout: Some(Duration::from_secs(300)),
-                ..Limits::default()
-            },
-            ..DelegationLimits::default()
-        },
-    );
-    tools.register(research);
-    Ok(tools)
 }
