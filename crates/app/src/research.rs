@@ -22,7 +22,7 @@ pub fn research_tool(
         price: config.model_price(),
         default_provider: config.research.provider.clone(),
         searxng_url: config.research.searxng_url.clone(),
-        cache_ttl_hours: config.research.cache_ttl_hours,
+        cache_ttl: config.research_cache_ttl(),
         network_allow: config.network_allowlist(),
         budgets: cadre_research::Budgets::default(),
         progress: Some(progress),

@@ -350,6 +350,12 @@ impl Config {
         cadre_protocol::DomainAllowlist::new(&self.network.allow)
     }
 
+    /// How long a page fetched for research stays fresh in the cache (`research.cache_ttl_hours`,
+    /// default 24 hours).
+    pub fn research_cache_ttl(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.research.cache_ttl_hours.unwrap_or(24) * 3600)
+    }
+
     /// The price of the configured model, when the price table has it.
     pub fn model_price(&self) -> Option<ModelPrice> {
         self.model_prices.get(&self.model).copied()

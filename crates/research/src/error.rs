@@ -9,6 +9,18 @@ pub enum ResearchError {
          use `--provider local --path DIR`, or a profile with network access such as `net-read-only`"
     )]
     NetworkRefused { provider: String, profile: String },
+    #[error(
+        "`{0}` is not a search provider; use local (with --path), searxng, brave, tavily or duckduckgo"
+    )]
+    UnknownProvider(String),
+    #[error("the searxng provider needs `--searxng-url URL` (or `research.searxng_url`)")]
+    NoSearxngUrl,
+    #[error("`{url}` is not a valid URL for a search provider: {reason}")]
+    BadProviderUrl { url: String, reason: String },
+    #[error(
+        "no documents to search under {paths}: the local provider reads text files (Markdown, plain text, source code); point --path at a directory that has some"
+    )]
+    NoLocalDocuments { paths: String },
     #[error("the `{provider}` provider needs the {variable} environment variable (an API key)")]
     MissingApiKey { provider: String, variable: String },
     #[error("the `local` provider needs at least one directory (`--path DIR`)")]

@@ -44,6 +44,7 @@ pub mod report;
 pub mod research_tool;
 pub mod select;
 pub mod simhash;
+pub mod sources;
 pub mod strategy;
 pub mod synth;
 pub mod text;
@@ -67,6 +68,7 @@ pub use provider::{
 pub use quality::QualityConfig;
 pub use report::{Authorship, ModelFreeReason, Report};
 pub use research_tool::{ResearchTool, ResearchToolConfig, research_tool};
+pub use sources::{ProviderKind, Sources, SourcesSetup, open_sources};
 pub use strategy::Strategy;
 pub use synth::{
     Citation, ExtractiveSynthesizer, Finding, RemovedSentence, Section, Synthesis,

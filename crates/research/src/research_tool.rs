@@ -5,13 +5,8 @@
 use crate::budget::{Budgets, TokenPrice};
 use crate::deep::{DeepOptions, ModelSetup, run_deep_research};
 use crate::engine::{Engine, ResearchRequest};
-use crate::error::ResearchError;
-use crate::fetch::cache::FetchCache;
-use crate::fetch::{FetchConfig, Fetcher};
-use crate::provider::{
-    BraveProvider, DuckDuckGoProvider, LocalIndex, LocalProvider, SearchProvider, SearxngProvider,
-    TavilyProvider,
-};
+use crate::fetch::FetchConfig;
+use crate::sources::{ProviderKind, Sources, SourcesSetup, open_sources};
 use crate::strategy::Strategy;
 use cadre_model::ModelClient;
 use cadre_protocol::{SecurityProfile, ToolSpec};
@@ -34,31 +29,14 @@ pub struct ResearchToolConfig {
     /// The default provider (`research.provider`), else `local`.
     pub default_provider: Option<String>,
     pub searxng_url: Option<String>,
-    pub cache_ttl_hours: Option<u64>,
+    /// How long a fetched page stays fresh in the cache.
+    pub cache_ttl: Duration,
     /// The hosts its fetches may reach (`[network] allow`).
     pub network_allow: cadre_protocol::DomainAllowlist,
     /// Budgets for one call of the tool.
     pub budgets: Budgets,
     /// Told of the run's progress (the caller audits the fetches cadre makes from it).
     pub progress: Option<crate::ProgressSink>,
-}
-
-fn default_base(url: &str) -> url::Url {
-    url::Url::parse(url).expect("the providers' default base URLs are valid")
-}
-
-/// A web provider's key from the environment (cadre's own process; commands never see it).
-fn api_key(variable: &str, provider: &str) -> Result<String, String> {
-    std::env::var(variable)
-        .ok()
-        .filter(|key| !key.trim().is_empty())
-        .ok_or_else(|| {
-            ResearchError::MissingApiKey {
-                provider: provider.to_string(),
-                variable: variable.to_string(),
-            }
-            .to_string()
-        })
 }
 
 /// The tool.
@@ -112,70 +90,32 @@ impl ResearchTool {
             .clone()
             .or_else(|| self.config.default_provider.clone())
             .unwrap_or_else(|| "local".into());
-        let research_dir = self.config.cadre_home.join("cache").join("research");
-        let ttl = Duration::from_secs(self.config.cache_ttl_hours.unwrap_or(24) * 3600);
-        let cache = FetchCache::open(&research_dir.join("fetch.sqlite3"), ttl).ok();
-        let fetcher = Arc::new(
-            Fetcher::new(
-                FetchConfig {
-                    allow_network: profile.allows_network(),
-                    allowlist: self.config.network_allow.clone(),
-                    ..FetchConfig::default()
-                },
-                cache,
-            )
-            .map_err(|e| e.to_string())?,
-        );
-        if provider_name != "local" && !profile.allows_network() {
-            return Err(ResearchError::NetworkRefused {
-                provider: provider_name,
-                profile: profile.to_string(),
-            }
-            .to_string());
-        }
-        let provider: Arc<dyn SearchProvider> = match provider_name.as_str() {
-            "local" => {
-                let paths: Vec<PathBuf> = if args.paths.is_empty() {
-                    vec![cwd.to_path_buf()]
-                } else {
-                    args.paths.iter().map(|p| cwd.join(p)).collect()
-                };
-                let index_dir = research_dir.join("local-index");
-                let (index, _) =
-                    tokio::task::spawn_blocking(move || LocalIndex::open(&paths, &index_dir))
-                        .await
-                        .map_err(|e| e.to_string())?
-                        .map_err(|e| e.to_string())?;
-                Arc::new(LocalProvider::new(index))
-            }
-            "searxng" => {
-                let url = self.config.searxng_url.clone().ok_or(
-                    "the searxng provider needs `research.searxng_url` in the configuration",
-                )?;
-                let base = url::Url::parse(&format!("{}/", url.trim_end_matches('/')))
-                    .map_err(|e| format!("research.searxng_url `{url}`: {e}"))?;
-                Arc::new(SearxngProvider::new(fetcher.client().clone(), base))
-            }
-            "brave" => Arc::new(BraveProvider::new(
-                fetcher.client().clone(),
-                default_base(BraveProvider::DEFAULT_BASE),
-                api_key("BRAVE_API_KEY", "brave")?,
-            )),
-            "tavily" => Arc::new(TavilyProvider::new(
-                fetcher.client().clone(),
-                default_base(TavilyProvider::DEFAULT_BASE),
-                api_key("TAVILY_API_KEY", "tavily")?,
-            )),
-            "duckduckgo" => Arc::new(DuckDuckGoProvider::new(
-                fetcher.client().clone(),
-                default_base(DuckDuckGoProvider::DEFAULT_BASE),
-            )),
-            other => {
-                return Err(format!(
-                    "unknown provider `{other}`; use local (with `paths`), searxng, brave, tavily or duckduckgo"
-                ));
-            }
+        let provider_kind: ProviderKind = provider_name.parse().map_err(|e| format!("{e}"))?;
+        let paths: Vec<PathBuf> = if args.paths.is_empty() {
+            vec![cwd.to_path_buf()]
+        } else {
+            args.paths.iter().map(|p| cwd.join(p)).collect()
         };
+        let setup = SourcesSetup {
+            provider: provider_kind,
+            profile,
+            paths,
+            searxng_url: self.config.searxng_url.clone(),
+            brave_url: None,
+            tavily_url: None,
+            duckduckgo_url: None,
+            research_dir: self.config.cadre_home.join("cache").join("research"),
+            cache_ttl: Some(self.config.cache_ttl),
+            fetch: FetchConfig {
+                allowlist: self.config.network_allow.clone(),
+                ..FetchConfig::default()
+            },
+        };
+        let Sources { provider, fetcher } =
+            tokio::task::spawn_blocking(move || open_sources(setup))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
         let mut request = ResearchRequest::new(args.question);
         request.levels = args.levels.unwrap_or(2).clamp(1, 5);
         request.strategy = Strategy::Focused;

@@ -7,12 +7,11 @@ use crate::cli_env::CliEnv;
 use anyhow::{Context, bail};
 use cadre_core::{Config, ConfigToml};
 use cadre_protocol::SecurityProfile;
-use cadre_research::url::Url;
 use cadre_research::{
-    BraveProvider, Budgets, DeepOptions, DuckDuckGoProvider, Engine, FetchCache, FetchConfig,
-    Fetcher, Journal, LocalIndex, LocalProvider, ModelFreeReason, ModelSetup, OnUnsupported,
-    Progress, QualityConfig, ResearchRequest, RunMeta, RunStatus, SearchProvider, SearxngProvider,
-    Strategy, TavilyProvider,
+    BraveProvider, Budgets, DeepOptions, DuckDuckGoProvider, Engine, FetchConfig, Journal,
+    ModelFreeReason, ModelSetup, OnUnsupported, Progress, ProviderKind, QualityConfig,
+    ResearchRequest, RunMeta, RunStatus, Sources, SourcesSetup, Strategy, TavilyProvider,
+    open_sources,
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -38,6 +37,16 @@ pub enum ProviderArg {
 impl ProviderArg {
     fn parse_name(name: &str) -> Option<Self> {
         <Self as clap::ValueEnum>::from_str(name, true).ok()
+    }
+
+    fn kind(self) -> ProviderKind {
+        match self {
+            ProviderArg::Searxng => ProviderKind::Searxng,
+            ProviderArg::Brave => ProviderKind::Brave,
+            ProviderArg::Tavily => ProviderKind::Tavily,
+            ProviderArg::Duckduckgo => ProviderKind::Duckduckgo,
+            ProviderArg::Local => ProviderKind::Local,
+        }
     }
 }
 
@@ -227,26 +236,6 @@ fn list(config: &Config) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn base_url(text: &str, flag: &str) -> anyhow::Result<Url> {
-    let with_slash = if text.ends_with('/') {
-        text.to_string()
-    } else {
-        format!("{text}/")
-    };
-    Url::parse(&with_slash).with_context(|| format!("`{text}` is not a valid URL for {flag}"))
-}
-
-fn api_key(variable: &str, provider: &str) -> anyhow::Result<String> {
-    match std::env::var(variable) {
-        Ok(key) if !key.trim().is_empty() => Ok(key),
-        _ => Err(cadre_research::ResearchError::MissingApiKey {
-            provider: provider.into(),
-            variable: variable.into(),
-        }
-        .into()),
-    }
-}
-
 pub fn run(args: ResearchArgs, env: &CliEnv) -> anyhow::Result<u8> {
     let json = matches!(args.format, FormatArg::Json);
     let result = run_command(args, env);
@@ -324,7 +313,7 @@ fn run_with(
     };
     if provider_choice != ProviderArg::Local && !profile.allows_network() {
         return Err(cadre_research::ResearchError::NetworkRefused {
-            provider: format!("{provider_choice:?}").to_lowercase(),
+            provider: provider_choice.kind().as_str().to_string(),
             profile: profile.to_string(),
         }
         .into());
@@ -406,65 +395,25 @@ fn run_with(
         )?;
         return Ok(0);
     }
-    let cache_dir = config.cadre_home.join("cache").join("research");
-    let cache = if args.no_cache {
-        None
-    } else {
-        Some(FetchCache::open(
-            &cache_dir.join("fetch.sqlite3"),
-            Duration::from_secs(config.research.cache_ttl_hours.unwrap_or(24) * 3600),
-        )?)
-    };
-    let fetch_config = FetchConfig {
-        timeout: Duration::from_secs(args.fetch_timeout.max(1)),
-        allow_network: profile.allows_network(),
-        allowlist: config.network_allowlist(),
-        ..FetchConfig::default()
-    };
-    let fetcher = Arc::new(Fetcher::new(fetch_config, cache)?);
-    let client = fetcher.client().clone();
-    let provider: Arc<dyn SearchProvider> = match provider_choice {
-        ProviderArg::Local => {
-            let (index, stats) = LocalIndex::open(&args.paths, &cache_dir.join("local-index"))?;
-            if stats.files == 0 {
-                bail!(
-                    "no documents to search under {}: the local provider reads text files \
-                     (Markdown, plain text, source code); point --path at a directory that has some",
-                    args.paths
-                        .iter()
-                        .map(|p| p.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-            Arc::new(LocalProvider::new(index))
-        }
-        ProviderArg::Searxng => {
-            let url = args
-                .searxng_url
-                .clone()
-                .or_else(|| config.research.searxng_url.clone())
-                .context("the searxng provider needs `--searxng-url URL` (or CADRE_SEARXNG_URL)")?;
-            Arc::new(SearxngProvider::new(
-                client,
-                base_url(&url, "--searxng-url")?,
-            ))
-        }
-        ProviderArg::Brave => Arc::new(BraveProvider::new(
-            client,
-            base_url(&args.brave_url, "--brave-url")?,
-            api_key("BRAVE_API_KEY", "brave")?,
-        )),
-        ProviderArg::Tavily => Arc::new(TavilyProvider::new(
-            client,
-            base_url(&args.tavily_url, "--tavily-url")?,
-            api_key("TAVILY_API_KEY", "tavily")?,
-        )),
-        ProviderArg::Duckduckgo => Arc::new(DuckDuckGoProvider::new(
-            client,
-            base_url(&args.duckduckgo_url, "--duckduckgo-url")?,
-        )),
-    };
+    let Sources { provider, fetcher } = open_sources(SourcesSetup {
+        provider: provider_choice.kind(),
+        profile,
+        paths: args.paths.clone(),
+        searxng_url: args
+            .searxng_url
+            .clone()
+            .or_else(|| config.research.searxng_url.clone()),
+        brave_url: Some(args.brave_url.clone()),
+        tavily_url: Some(args.tavily_url.clone()),
+        duckduckgo_url: Some(args.duckduckgo_url.clone()),
+        research_dir: config.cadre_home.join("cache").join("research"),
+        cache_ttl: (!args.no_cache).then(|| config.research_cache_ttl()),
+        fetch: FetchConfig {
+            timeout: Duration::from_secs(args.fetch_timeout.max(1)),
+            allowlist: config.network_allowlist(),
+            ..FetchConfig::default()
+        },
+    })?;
     let request = ResearchRequest {
         question: question.clone(),
         levels: args.levels,
