@@ -132,6 +132,39 @@ struct Finished {
     isolated: Option<(Worktree, String)>,
 }
 
+/// Which agent a finished join was, keyed by its task id in the join set.
+type AgentsByTask = std::collections::HashMap<tokio::task::Id, (usize, usize)>;
+
+/// An agent's end as the scheduler records it: what it returned, or, when it panicked or was
+/// cancelled, a failed result with the reason, so its task is never left without one.
+fn accounted_for(
+    joined: Result<(tokio::task::Id, Finished), tokio::task::JoinError>,
+    agent_of: &mut AgentsByTask,
+    plan: &Plan,
+) -> Option<Finished> {
+    match joined {
+        Ok((id, done)) => {
+            agent_of.remove(&id);
+            Some(done)
+        }
+        Err(crash) => {
+            let (task, candidate) = agent_of.remove(&crash.id())?;
+            let spec = &plan.tasks[task];
+            let why = if crash.is_panic() {
+                "the agent stopped abnormally (it panicked)"
+            } else {
+                "the agent was cancelled before it finished"
+            };
+            Some(Finished {
+                task,
+                candidate,
+                result: TaskResult::not_run(&spec.id, &spec.role, TaskStatus::Failed, why),
+                isolated: None,
+            })
+        }
+    }
+}
+
 /// Shared by the agents of a run.
 struct Shared {
     parts: SessionParts,
@@ -233,8 +266,7 @@ pub async fn run(
     let mut merge_cursor = 0usize;
     let mut join: JoinSet<Finished> = JoinSet::new();
     // Which task and candidate each agent runs, so that one that panics is still accounted for.
-    let mut agent_of: std::collections::HashMap<tokio::task::Id, (usize, usize)> =
-        Default::default();
+    let mut agent_of = AgentsByTask::default();
     let judge_client = ModelClient::new(options.config.provider.clone()).ok();
 
     loop {
@@ -409,28 +441,8 @@ pub async fn run(
             continue;
         };
         running_agents -= 1;
-        let done = match done {
-            Ok((id, done)) => {
-                agent_of.remove(&id);
-                done
-            }
-            Err(crash) => {
-                let Some((task, candidate)) = agent_of.remove(&crash.id()) else {
-                    continue;
-                };
-                let spec = &plan.tasks[task];
-                Finished {
-                    task,
-                    candidate,
-                    result: TaskResult::not_run(
-                        &spec.id,
-                        &spec.role,
-                        TaskStatus::Failed,
-                        format!("the agent stopped abnormally: {crash}"),
-                    ),
-                    isolated: None,
-                }
-            }
+        let Some(done) = accounted_for(done, &mut agent_of, &plan) else {
+            continue;
         };
         let ti = done.task;
         results[ti][done.candidate] = Some(done.result);
@@ -873,4 +885,53 @@ fn short_id() -> String {
         .unwrap_or(Duration::ZERO)
         .as_nanos();
     format!("{:x}", (nanos as u64) ^ (std::process::id() as u64) << 32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Plan {
+        let task = |id: &str| TaskSpec {
+            id: id.into(),
+            title: id.into(),
+            role: "Tester".into(),
+            prompt: String::new(),
+            depends_on: Vec::new(),
+            writes: Vec::new(),
+            acceptance: None,
+        };
+        Plan {
+            tasks: vec![task("t1"), task("t2")],
+        }
+    }
+
+    #[tokio::test]
+    async fn an_agent_that_panics_or_is_cancelled_still_ends_its_task_with_a_reason() {
+        let plan = plan();
+        let mut join: JoinSet<Finished> = JoinSet::new();
+        let mut agent_of = AgentsByTask::default();
+        let panics = join.spawn(async { panic!("an agent bug") });
+        agent_of.insert(panics.id(), (0, 0));
+        let cancelled = join.spawn(async {
+            std::future::pending::<()>().await;
+            unreachable!()
+        });
+        agent_of.insert(cancelled.id(), (1, 0));
+        cancelled.abort();
+
+        let mut ended = Vec::new();
+        while let Some(joined) = join.join_next_with_id().await {
+            ended.push(accounted_for(joined, &mut agent_of, &plan).expect("accounted for"));
+        }
+        ended.sort_by_key(|done| done.task);
+        assert_eq!(ended.len(), 2);
+        for (done, (task, why)) in ended.iter().zip([("t1", "panicked"), ("t2", "cancelled")]) {
+            assert_eq!(done.result.task_id, task);
+            assert_eq!(done.result.status, TaskStatus::Failed);
+            let error = done.result.error.as_deref().unwrap_or_default();
+            assert!(error.contains(why), "{error}");
+        }
+        assert!(agent_of.is_empty(), "every slot was freed");
+    }
 }
