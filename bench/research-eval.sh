@@ -9,8 +9,8 @@ book="$(rustc --print sysroot)/share/doc/rust/html/rust-by-example"
 [ -f "$book/print.html" ] || { echo "rust-docs is not installed: rustup component add rust-docs" >&2; exit 1; }
 corpus="$(mktemp -d)"
 trap 'rm -rf "$corpus"' EXIT
-# The English chapters only (the translations live in two-letter directories).
-(cd "$book" && find . -name '*.html' -not -regex './[a-z][a-z]/.*' -print0) |
+# The English chapters only (the translations live in es/, ja/, ko/ and zh/).
+(cd "$book" && find . -name '*.html' -not -path './es/*' -not -path './ja/*' -not -path './ko/*' -not -path './zh/*' -print0) |
   while IFS= read -r -d '' page; do
     mkdir -p "$corpus/$(dirname "$page")"
     cp "$book/$page" "$corpus/$page"

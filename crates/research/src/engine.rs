@@ -1029,7 +1029,15 @@ fn rank_passages(
         }
     }
     let index = Bm25Index::new(bodies.iter());
-    let mut query = weighted_terms(question, 1.0);
+    // A term the question repeats ("the Drop trait's drop method") weighs more.
+    let question_counts = terms(question);
+    let mut query: Vec<(String, f64)> = weighted_terms(question, 1.0)
+        .into_iter()
+        .map(|(t, w)| {
+            let n = question_counts.iter().filter(|q| **q == t).count();
+            (t, w * n.max(1) as f64)
+        })
+        .collect();
     let question_terms: HashSet<String> = query.iter().map(|(t, _)| t.clone()).collect();
     for sub in sub_queries {
         for (term, _) in weighted_terms(&sub.query, 0.5) {

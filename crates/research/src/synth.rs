@@ -195,7 +195,8 @@ impl Synthesizer for ExtractiveSynthesizer {
                         .contains(&s.split_whitespace().count())
                 })
                 .filter(|s| Some(*s) != passage.heading.as_deref())
-                .filter(|s| is_quotable(s) && !is_transitional(s))
+                .filter(|s| is_quotable(s) || leads_list(&passage.text, s).is_some())
+                .filter(|s| !is_transitional(s))
                 .map(|s| {
                     let sentence_terms: HashSet<String> = terms(s).into_iter().collect();
                     let hits = sentence_terms.intersection(&query_terms).count() as f64;
@@ -237,6 +238,11 @@ impl Synthesizer for ExtractiveSynthesizer {
             let Some((sentence, sentence_terms, _)) = best else {
                 continue;
             };
+            // A sentence that leads a list is quoted with its list.
+            let (sentence, text) = match leads_list(&passage.text, sentence) {
+                Some((quote, items)) => (quote, format!("{sentence} {}", items.join("; "))),
+                None => (sentence, String::new()),
+            };
             let repeats = chosen_terms.iter().any(|seen| {
                 let shared = seen.intersection(&sentence_terms).count() as f64;
                 shared / (seen.union(&sentence_terms).count() as f64).max(1.0) > 0.6
@@ -261,7 +267,11 @@ impl Synthesizer for ExtractiveSynthesizer {
             }
             chosen_terms.push(sentence_terms);
             // The finding reads without comment markers; the quote stays verbatim.
-            let text = sentence.trim_start_matches(['/', '!', '#', '*', '-', ' ']);
+            let text = if text.is_empty() {
+                sentence.trim_start_matches(['/', '!', '#', '*', '-', ' '])
+            } else {
+                text.as_str()
+            };
             findings.push(Finding::new(text, citations));
         }
         Ok(Synthesis {
@@ -269,6 +279,40 @@ impl Synthesizer for ExtractiveSynthesizer {
             ..Synthesis::default()
         })
     }
+}
+
+/// The most list lines a lead-in sentence is quoted with.
+const MAX_LIST_ITEMS: usize = 12;
+/// List lines longer than this are paragraphs, not items.
+const MAX_ITEM_WORDS: usize = 16;
+
+/// When `sentence` (a slice of `passage`) ends with a colon and is followed by at least two
+/// short lines (a list's items), the verbatim quote from the sentence to the last item, and
+/// the items.
+pub fn leads_list<'a>(passage: &'a str, sentence: &'a str) -> Option<(&'a str, Vec<&'a str>)> {
+    if !sentence.ends_with(':') || !sentence.chars().next().is_some_and(char::is_uppercase) {
+        return None;
+    }
+    let start = passage.find(sentence)?;
+    let after = start + sentence.len();
+    let mut items = Vec::new();
+    let mut end = after;
+    let mut offset = after;
+    for line in passage[after..].split('\n') {
+        let line_start = offset;
+        offset += line.len() + 1;
+        let item = line.trim();
+        if item.is_empty() {
+            continue;
+        }
+        let words = item.split_whitespace().count();
+        if words > MAX_ITEM_WORDS || items.len() >= MAX_LIST_ITEMS || item.ends_with(':') {
+            break;
+        }
+        items.push(item);
+        end = line_start + line.len();
+    }
+    (items.len() >= 2).then(|| (&passage[start..end], items))
 }
 
 /// Score factor of a sentence that defines or states a rule ("X is a ...", "... means ...").
@@ -396,6 +440,20 @@ mod tests {
         ] {
             assert!(!is_quotable(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_lead_in_is_quoted_with_its_list() {
+        let passage = "Designators\n\nArguments are annotated with a designator:\n\n`block`\n\n\
+            `expr` is used for expressions\n\n`ident` is used for names\n\nA long closing \
+            paragraph that has far too many words in it to be one of the items of that list above.";
+        let (quote, items) =
+            leads_list(passage, "Arguments are annotated with a designator:").unwrap();
+        assert!(passage.contains(quote));
+        assert!(quote.starts_with("Arguments") && quote.ends_with("used for names"));
+        assert_eq!(items, ["`block`", "`expr` is used for expressions", "`ident` is used for names"]);
+        assert!(leads_list(passage, "Designators").is_none());
+        assert!(leads_list("One item:\n\nonly", "One item:").is_none());
     }
 
     #[test]
