@@ -451,7 +451,14 @@ mod tests {
             leads_list(passage, "Arguments are annotated with a designator:").unwrap();
         assert!(passage.contains(quote));
         assert!(quote.starts_with("Arguments") && quote.ends_with("used for names"));
-        assert_eq!(items, ["`block`", "`expr` is used for expressions", "`ident` is used for names"]);
+        assert_eq!(
+            items,
+            [
+                "`block`",
+                "`expr` is used for expressions",
+                "`ident` is used for names"
+            ]
+        );
         assert!(leads_list(passage, "Designators").is_none());
         assert!(leads_list("One item:\n\nonly", "One item:").is_none());
     }
