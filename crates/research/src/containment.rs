@@ -5,7 +5,7 @@
 //! pages whole is a compilation. Names and URLs play no part.
 
 use crate::text::words;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Words per shingle.
 pub const SHINGLE_WORDS: usize = 8;
@@ -52,25 +52,52 @@ pub struct Folding {
     pub passages: Vec<(usize, usize, usize)>,
 }
 
-fn share_held(shingles: &[u64], by: &HashSet<u64>) -> f64 {
-    if shingles.is_empty() {
-        return 0.0;
+/// For each page other than `except`, how many of `shingles` it holds, through the index
+/// of which pages hold each shingle: the cost follows the shingles, not the pairs of pages.
+fn held_by(
+    shingles: &[u64],
+    holders: &HashMap<u64, Vec<usize>>,
+    except: usize,
+) -> HashMap<usize, usize> {
+    let mut counts: HashMap<usize, usize> = HashMap::new();
+    for shingle in shingles {
+        for &page in holders.get(shingle).into_iter().flatten() {
+            if page != except {
+                *counts.entry(page).or_default() += 1;
+            }
+        }
     }
-    let held = shingles.iter().filter(|s| by.contains(s)).count();
-    held as f64 / shingles.len() as f64
+    counts
 }
 
 /// Decides, for pages given as their passages' shingles, which pages are folded whole and
 /// which passages are folded into a more specific page that also holds them. Of two pages that
 /// hold each other, the smaller (then the earlier) is the more specific and is kept.
 pub fn fold(pages: &[Vec<Vec<u64>>]) -> Folding {
-    let sets: Vec<HashSet<u64>> = pages
+    let sets: Vec<Vec<u64>> = pages
         .iter()
-        .map(|p| p.iter().flatten().copied().collect())
+        .map(|p| {
+            let set: HashSet<u64> = p.iter().flatten().copied().collect();
+            set.into_iter().collect()
+        })
         .collect();
-    let all: Vec<Vec<u64>> = sets.iter().map(|s| s.iter().copied().collect()).collect();
+    let mut holders: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (page, set) in sets.iter().enumerate() {
+        for &shingle in set {
+            holders.entry(shingle).or_default().push(page);
+        }
+    }
     // `a` is more specific than `b`: fewer distinct shingles, then earlier.
     let more_specific = |a: usize, b: usize| (sets[a].len(), a) < (sets[b].len(), b);
+    let share = |count: Option<&usize>, of: usize| {
+        of > 0 && count.copied().unwrap_or(0) as f64 >= HELD_SHARE * of as f64
+    };
+    // held[b][a]: how many of page b's distinct shingles page a holds.
+    let held: Vec<HashMap<usize, usize>> = sets
+        .iter()
+        .enumerate()
+        .map(|(b, set)| held_by(set, &holders, b))
+        .collect();
     let n = pages.len();
     let mut folding = Folding::default();
     let mut folded = vec![false; n];
@@ -78,23 +105,21 @@ pub fn fold(pages: &[Vec<Vec<u64>>]) -> Folding {
         if sets[a].is_empty() {
             continue;
         }
-        let held: Vec<usize> = (0..n)
-            .filter(|&b| b != a && !folded[b] && !sets[b].is_empty())
-            .filter(|&b| more_specific(b, a) && share_held(&all[b], &sets[a]) >= HELD_SHARE)
+        let inside: Vec<usize> = (0..n)
+            .filter(|&b| b != a && !folded[b] && more_specific(b, a))
+            .filter(|&b| share(held[b].get(&a), sets[b].len()))
             .collect();
-        let copy_of_one = held.len() == 1 && share_held(&all[a], &sets[held[0]]) >= HELD_SHARE;
-        if held.len() >= 2 || copy_of_one {
+        let copy_of_one = inside.len() == 1 && share(held[a].get(&inside[0]), sets[a].len());
+        if inside.len() >= 2 || copy_of_one {
             folded[a] = true;
-            folding.pages.push((a, held));
+            folding.pages.push((a, inside));
         }
     }
     for a in (0..n).filter(|&a| !folded[a]) {
         for (p, passage) in pages[a].iter().enumerate() {
+            let counts = held_by(passage, &holders, a);
             let holder = (0..n).find(|&b| {
-                b != a
-                    && !folded[b]
-                    && more_specific(b, a)
-                    && share_held(passage, &sets[b]) >= HELD_SHARE
+                !folded[b] && more_specific(b, a) && share(counts.get(&b), passage.len())
             });
             if let Some(holder) = holder {
                 folding.passages.push((a, p, holder));
