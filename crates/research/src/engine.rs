@@ -324,6 +324,8 @@ impl Engine {
             let (fetched_before, skipped_before) = (run.stats.fetched, run.skipped.len());
             self.fetch_level(hits, parameters.fetches_per_level, &mut run)
                 .await?;
+            // Pages and passages that other pages hold leave before anything is ranked.
+            fold_contained(&mut run);
             self.journal(JournalEntry::LevelDone {
                 level,
                 pages: run.stats.fetched,
@@ -647,7 +649,6 @@ impl Engine {
         started: Instant,
     ) -> Result<ResearchOutcome, ResearchError> {
         let parameters = request.strategy.parameters();
-        fold_contained(&mut run);
         let documents = &mut run.documents;
         let sites: Vec<String> = documents.iter().map(|d| d.site.clone()).collect();
         let fingerprints: Vec<u64> = documents.iter().map(|d| d.fingerprint).collect();
