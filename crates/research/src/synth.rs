@@ -356,6 +356,7 @@ const TRANSITIONAL_OPENERS: &[&str] = &[
     "Next,",
     "Now,",
     "Now ",
+    "Of course",
     "Ok",
     "Remember",
     "Recall",
