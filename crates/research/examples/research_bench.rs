@@ -8,6 +8,7 @@ use axum::Router;
 use axum::extract::Path;
 use axum::http::header;
 use axum::response::IntoResponse;
+use cadre_research::containment::{fold, shingles};
 use cadre_research::extract::{extract_html, passages};
 use cadre_research::simhash::{near_duplicate_pairs, simhash};
 use cadre_research::{FetchConfig, Fetcher};
@@ -199,6 +200,33 @@ fn near_duplicate_bench() {
     );
 }
 
+/// Containment folding over a run-sized set: 200 pages of three ~90-word passages, plus one
+/// compilation holding the first 50 of them whole.
+fn containment_bench() {
+    const CONTAINMENT_PAGES: usize = 200;
+    let mut rng = Lcg(7);
+    let pages: Vec<Vec<String>> = (0..CONTAINMENT_PAGES)
+        .map(|_| (0..3).map(|_| words(&mut rng, 90).join(" ")).collect())
+        .collect();
+    let compilation: Vec<String> = pages[..50].iter().flatten().cloned().collect();
+    let started = Instant::now();
+    let shingled: Vec<Vec<Vec<u64>>> = pages
+        .iter()
+        .chain(std::iter::once(&compilation))
+        .map(|page| page.iter().map(|p| shingles(p)).collect())
+        .collect();
+    let folding = fold(&shingled);
+    let elapsed = started.elapsed();
+    println!(
+        "containment: {} pages ({} passages): {:.3} s; {} page(s) folded whole, {} passages folded",
+        shingled.len(),
+        shingled.iter().map(Vec::len).sum::<usize>(),
+        elapsed.as_secs_f64(),
+        folding.pages.len(),
+        folding.passages.len()
+    );
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -206,4 +234,5 @@ fn main() {
         .expect("runtime");
     runtime.block_on(fetch_bench());
     near_duplicate_bench();
+    containment_bench();
 }

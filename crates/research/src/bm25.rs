@@ -52,7 +52,8 @@ impl Bm25Index {
         self.doc_terms.is_empty()
     }
 
-    fn idf(&self, term: &str) -> f64 {
+    /// The inverse document frequency of `term` in this index.
+    pub fn idf(&self, term: &str) -> f64 {
         let n = self.doc_terms.len() as f64;
         let df = f64::from(self.document_frequency.get(term).copied().unwrap_or(0));
         ((n - df + 0.5) / (df + 0.5) + 1.0).ln()

@@ -5,6 +5,7 @@ use crate::bias;
 use crate::bm25::{Bm25Index, weighted_terms};
 use crate::budget::Ledger;
 use crate::canonical_url::{canonical_key, site_key};
+use crate::containment::{fold, shingles};
 use crate::error::ResearchError;
 use crate::extract::{Extracted, Passage, passages};
 use crate::families::assign_families;
@@ -328,6 +329,8 @@ impl Engine {
             let (fetched_before, skipped_before) = (run.stats.fetched, run.skipped.len());
             self.fetch_level(hits, parameters.fetches_per_level, &mut run)
                 .await?;
+            // Pages and passages that other pages hold leave before anything is ranked.
+            fold_contained(&mut run);
             self.journal(JournalEntry::LevelDone {
                 level,
                 pages: run.stats.fetched,
@@ -901,6 +904,73 @@ impl Engine {
     }
 }
 
+/// Folds pages and passages that other pages already hold (see [`crate::containment`]): a
+/// compilation or copy leaves the documents, a passage held by a more specific page leaves its
+/// page, and each fold is stated in `skipped` and counted in `stats`.
+fn fold_contained(run: &mut Run) {
+    let shingled: Vec<Vec<Vec<u64>>> = run
+        .documents
+        .iter()
+        .map(|d| d.passages.iter().map(|p| shingles(&p.text)).collect())
+        .collect();
+    let folding = fold(&shingled);
+    let urls: Vec<String> = run.documents.iter().map(|d| d.url.to_string()).collect();
+    let url = |d: usize| urls[d].clone();
+    let mut dropped: HashMap<usize, (HashSet<usize>, Vec<usize>)> = HashMap::new();
+    for &(d, p, holder) in &folding.passages {
+        let entry = dropped.entry(d).or_default();
+        entry.0.insert(p);
+        if !entry.1.contains(&holder) {
+            entry.1.push(holder);
+        }
+    }
+    let mut by_page: Vec<_> = dropped.into_iter().collect();
+    by_page.sort_by_key(|(d, _)| *d);
+    for (d, (passages, holders)) in by_page {
+        let total = run.documents[d].passages.len();
+        run.skipped.push(Skipped {
+            url: url(d),
+            reason: format!(
+                "{} of its {total} passages folded into {}, which already hold them (passage containment)",
+                passages.len(),
+                holders.iter().map(|&h| url(h)).collect::<Vec<_>>().join(", ")
+            ),
+        });
+        run.stats.folded_passages += passages.len();
+        let mut position = 0;
+        run.documents[d].passages.retain(|_| {
+            position += 1;
+            !passages.contains(&(position - 1))
+        });
+    }
+    let mut gone = HashSet::new();
+    for (d, held) in &folding.pages {
+        let reason = if held.len() >= 2 {
+            format!(
+                "a compilation: it holds the passages of {} other pages ({}), each cited from its own page (passage containment)",
+                held.len(),
+                held.iter().map(|&h| url(h)).collect::<Vec<_>>().join(", ")
+            )
+        } else {
+            format!(
+                "a copy of {}: its passages are held there (passage containment)",
+                held.iter().map(|&h| url(h)).collect::<Vec<_>>().join(", ")
+            )
+        };
+        run.skipped.push(Skipped {
+            url: url(*d),
+            reason,
+        });
+        run.stats.folded_pages += 1;
+        gone.insert(*d);
+    }
+    let mut position = 0;
+    run.documents.retain(|_| {
+        position += 1;
+        !gone.contains(&(position - 1))
+    });
+}
+
 /// Keeps only citations whose quote is in the cited source's text (whitespace, case, quotes and
 /// dashes aside; the kept quote is the source's own words), and only findings left with a
 /// citation or flagged. Returns the findings and how many citations were dropped.
@@ -938,8 +1008,14 @@ struct RankedPassage {
     score: f64,
 }
 
-/// BM25 of every passage against the question (full weight) and sub-queries (half weight),
-/// normalised to 0..=1, best first; passages scoring zero are left out.
+/// Weight of the share of the query a page's title carries, next to the body's BM25 (0..=1).
+const TITLE_WEIGHT: f64 = 1.0;
+/// Weight of the share of the query a passage's heading carries.
+const HEADING_WEIGHT: f64 = 0.5;
+
+/// BM25F-style score of every passage against the question (full weight) and sub-queries (half
+/// weight): the body's BM25 with title and heading matches, normalised to 0..=1, best first;
+/// passages whose body scores zero are left out.
 fn rank_passages(
     documents: &[SourceDocument],
     question: &str,
@@ -959,7 +1035,15 @@ fn rank_passages(
         }
     }
     let index = Bm25Index::new(bodies.iter());
-    let mut query = weighted_terms(question, 1.0);
+    // A term the question repeats ("the Drop trait's drop method") weighs more.
+    let question_counts = terms(question);
+    let mut query: Vec<(String, f64)> = weighted_terms(question, 1.0)
+        .into_iter()
+        .map(|(t, w)| {
+            let n = question_counts.iter().filter(|q| **q == t).count();
+            (t, w * n.max(1) as f64)
+        })
+        .collect();
     let question_terms: HashSet<String> = query.iter().map(|(t, _)| t.clone()).collect();
     for sub in sub_queries {
         for (term, _) in weighted_terms(&sub.query, 0.5) {
@@ -968,7 +1052,45 @@ fn rank_passages(
             }
         }
     }
-    let scores = index.scores(&query);
+    let body_scores = index.scores(&query);
+    let body_max = body_scores
+        .iter()
+        .copied()
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
+    // BM25F-style fields: the body's BM25, plus how much of the query (by IDF) the page's title
+    // and the passage's heading carry. A page whose own topic is the question comes first.
+    let weight_of = |t: &str, w: f64| w * index.idf(t);
+    let query_mass: f64 = query.iter().map(|(t, w)| weight_of(t, *w)).sum();
+    let coverage = |field: &HashSet<String>| {
+        if query_mass <= 0.0 {
+            return 0.0;
+        }
+        query
+            .iter()
+            .filter(|(t, _)| field.contains(t))
+            .map(|(t, w)| weight_of(t, *w))
+            .sum::<f64>()
+            / query_mass
+    };
+    let titles: Vec<f64> = documents
+        .iter()
+        .map(|d| coverage(&terms(&d.title).into_iter().collect()))
+        .collect();
+    let scores: Vec<f64> = owners
+        .iter()
+        .zip(&body_scores)
+        .map(|(&(d, p), body)| {
+            if *body <= 0.0 {
+                return 0.0;
+            }
+            let heading = documents[d].passages[p]
+                .heading
+                .as_deref()
+                .map_or(0.0, |h| coverage(&terms(h).into_iter().collect()));
+            body / body_max + TITLE_WEIGHT * titles[d] + HEADING_WEIGHT * heading
+        })
+        .collect();
     let max = scores.iter().copied().fold(0.0, f64::max);
     let mut ranked: Vec<RankedPassage> = owners
         .into_iter()

@@ -189,6 +189,13 @@ impl BlockWalker {
                 self.buffer.push(' ');
                 None
             }
+            // Inline code keeps its marks, so sentences are never cut inside it.
+            "code" => {
+                self.buffer.push('`');
+                self.walk(element);
+                self.buffer.push('`');
+                return;
+            }
             _ => None,
         };
         match kind {

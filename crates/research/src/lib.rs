@@ -28,6 +28,7 @@ pub mod bias;
 pub mod bm25;
 pub mod budget;
 pub mod canonical_url;
+pub mod containment;
 pub mod deep;
 pub mod engine;
 pub mod error;

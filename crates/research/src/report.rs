@@ -75,6 +75,12 @@ pub struct Stats {
     pub findings: usize,
     /// Citations a synthesizer offered whose quote was not in the source: dropped.
     pub rejected_citations: usize,
+    /// Pages folded whole because other pages hold their passages (compilations, copies).
+    #[serde(default)]
+    pub folded_pages: usize,
+    /// Passages folded into a more specific page that holds them too.
+    #[serde(default)]
+    pub folded_passages: usize,
     pub elapsed_ms: u64,
 }
 

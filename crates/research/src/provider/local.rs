@@ -16,7 +16,7 @@ use url::Url;
 
 /// Files larger than this are left out of the index.
 const MAX_FILE_BYTES: u64 = 5 * 1024 * 1024;
-const INDEX_VERSION: u32 = 1;
+const INDEX_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct FileEntry {
