@@ -5,6 +5,7 @@ mod cli_env;
 mod closed_stdout;
 mod commands;
 mod render;
+mod stop_signals;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;

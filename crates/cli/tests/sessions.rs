@@ -521,3 +521,54 @@ fn empty_prompts_are_refused_alike_from_argv_and_stdin() {
     assert!(server.requests().is_empty());
     assert!(transcripts(&env).is_empty(), "no session was started");
 }
+
+#[test]
+fn sigterm_stops_a_supervisor_run_and_its_agents_commands_the_same_way() {
+    let server = ModelServer::with_handler(|request| {
+        if request.tool_outputs().is_empty() {
+            Reply::tool_call(
+                "shell",
+                json!({"command": "echo $$ > agent.pid; sleep 30 & echo $! > sleep.pid; wait"}),
+            )
+        } else {
+            Reply::text("done")
+        }
+    });
+    let env = TestEnv::new();
+    env.configure(&server.base_url(), "chat", "");
+    let plan = env.dir.path().join("plan.json");
+    std::fs::write(
+        &plan,
+        json!({"tasks": [{"id": "t1", "title": "wait", "role": "Tester", "prompt": "wait", "depends_on": []}]})
+            .to_string(),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cadre"))
+        .args(["supervisor", "goal", "--plan"])
+        .arg(&plan)
+        .args([
+            "--profile",
+            "workspace-write",
+            "-a",
+            "never",
+            "--format",
+            "json",
+        ])
+        .env("CADRE_HOME", env.home())
+        .env_remove("CADRE_PROFILE")
+        .current_dir(env.work())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let agent = read_pid(&env.work().join("agent.pid"));
+    let sleep = read_pid(&env.work().join("sleep.pid"));
+    assert!(alive(agent) && alive(sleep));
+    // SAFETY: signalling a child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143), "{status:?}");
+    wait_for("the agent's processes to end", || {
+        !alive(agent) && !alive(sleep)
+    });
+}

@@ -2,6 +2,7 @@
 
 use crate::cli_env::CliEnv;
 use crate::render::supervisor_jsonl::SupervisorJsonl;
+use crate::stop_signals::{StopSignals, stop_on_signals};
 use anyhow::{Context, bail};
 use cadre_core::ConfigToml;
 use cadre_protocol::{ApprovalMode, EventMsg, SecurityProfile};
@@ -203,6 +204,8 @@ async fn run_async(args: SupervisorArgs, env: &CliEnv) -> anyhow::Result<u8> {
         chrono::Utc::now().format("%Y%m%dT%H%M%S"),
         std::process::id()
     );
+    // Listening before any agent starts: a signal from now on stops the run cleanly.
+    let signals = StopSignals::listen()?;
     let gate = env.app.gate_parts(&config, &run_id)?;
     let mut extra_tools = cadre_supervisor::ToolRegistry::new();
     extra_tools.register(cadre_app::research_tool(&config, gate.audit.clone()));
@@ -242,16 +245,7 @@ async fn run_async(args: SupervisorArgs, env: &CliEnv) -> anyhow::Result<u8> {
         return Ok(0);
     }
 
-    tokio::spawn(async move {
-        let mut presses = 0;
-        while tokio::signal::ctrl_c().await.is_ok() {
-            presses += 1;
-            if presses > 1 {
-                std::process::exit(130);
-            }
-            cancel.cancel();
-        }
-    });
+    let stopped_by = stop_on_signals(signals, move || cancel.cancel());
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<SupervisorEvent>();
     let json = args.json;
@@ -282,7 +276,9 @@ async fn run_async(args: SupervisorArgs, env: &CliEnv) -> anyhow::Result<u8> {
     } else {
         write_output(args.output.as_ref(), &text)?;
     }
-    Ok(exit_status(&report))
+    Ok(stopped_by
+        .get()
+        .map_or_else(|| exit_status(&report), |signal| signal.exit_status()))
 }
 
 /// 0 when every task completed and its result is verified, 1 when a task did not complete (or
