@@ -10,25 +10,7 @@ use std::sync::Arc;
 
 /// The audit writer's settings from the configuration.
 pub fn audit_config(config: &Config) -> AuditConfig {
-    let defaults = AuditConfig::in_dir(config.audit_dir());
-    AuditConfig {
-        enabled: config.audit.enabled.unwrap_or(true),
-        batch_window_ms: config
-            .audit
-            .batch_window_ms
-            .unwrap_or(defaults.batch_window_ms),
-        max_file_bytes: config
-            .audit
-            .max_file_bytes
-            .unwrap_or(defaults.max_file_bytes),
-        retention_days: config
-            .audit
-            .retention_days
-            .unwrap_or(defaults.retention_days),
-        secret_names: config.env_policy.secret_names.clone(),
-        fsync: config.audit.fsync.unwrap_or(true),
-        ..defaults
-    }
+    config.audit.clone()
 }
 
 /// The log under `config`, or why it cannot be written; `policy_files` are recorded at each
@@ -38,7 +20,7 @@ fn open(
     session_id: &str,
     policy_files: Vec<PathBuf>,
 ) -> Result<Arc<dyn AuditSink>, AppError> {
-    if config.audit.enabled == Some(false) {
+    if !config.audit.enabled {
         return Ok(Arc::new(NoAudit));
     }
     match AuditLog::open(audit_config(config), SessionIds::new(session_id, "main")) {

@@ -83,7 +83,7 @@ pub struct NetworkToml {
 #[serde(deny_unknown_fields)]
 pub struct AuditToml {
     pub enabled: Option<bool>,
-    /// Directory of the log files (default `$CADRE_HOME/audit`).
+    /// Directory of the log files (default `$CADRE_AUDIT_DIR`, else `$CADRE_HOME/audit`).
     pub dir: Option<PathBuf>,
     pub batch_window_ms: Option<u64>,
     pub max_file_bytes: Option<u64>,
@@ -169,7 +169,8 @@ pub struct Config {
     pub sandbox: SandboxToml,
     pub network: NetworkToml,
     pub env_policy: EnvPolicy,
-    pub audit: AuditToml,
+    /// The audit log's settings, defaults applied.
+    pub audit: cadre_audit::AuditConfig,
     pub research: ResearchToml,
     pub model_prices: BTreeMap<String, ModelPrice>,
     /// Files that contributed, in the order applied.
@@ -304,6 +305,11 @@ impl Config {
         if let Some(key) = &provider.env_key {
             env_policy.secret_names.push(key.clone());
         }
+        let audit = resolve_audit(
+            merged.audit.clone().unwrap_or_default(),
+            &cadre_home,
+            &env_policy,
+        );
         Ok(Config {
             model: merged.model.clone().unwrap_or_else(|| DEFAULT_MODEL.into()),
             provider_id,
@@ -317,7 +323,7 @@ impl Config {
             sandbox: merged.sandbox.clone().unwrap_or_default(),
             network: merged.network.clone().unwrap_or_default(),
             env_policy,
-            audit: merged.audit.clone().unwrap_or_default(),
+            audit,
             research: merged.research.clone().unwrap_or_default(),
             model_prices: merged.model_prices.clone(),
             cadre_home,
@@ -362,10 +368,7 @@ impl Config {
     }
 
     pub fn audit_dir(&self) -> PathBuf {
-        self.audit
-            .dir
-            .clone()
-            .unwrap_or_else(|| self.cadre_home.join("audit"))
+        self.audit.dir.clone()
     }
 
     pub fn sessions_dir(&self) -> PathBuf {
@@ -416,6 +419,31 @@ fn mask_secrets(value: &mut toml::Value, key: &str) {
             }
         }
         _ => {}
+    }
+}
+
+/// `[audit]` with every default applied: the directory (`dir`, else `$CADRE_AUDIT_DIR`, else
+/// `$CADRE_HOME/audit`), and the secrets the log must never show (the environment policy's).
+fn resolve_audit(
+    toml: AuditToml,
+    cadre_home: &Path,
+    env_policy: &EnvPolicy,
+) -> cadre_audit::AuditConfig {
+    let dir = toml.dir.unwrap_or_else(|| {
+        std::env::var_os("CADRE_AUDIT_DIR")
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| cadre_home.join("audit"))
+    });
+    let defaults = cadre_audit::AuditConfig::in_dir(dir);
+    cadre_audit::AuditConfig {
+        enabled: toml.enabled.unwrap_or(defaults.enabled),
+        batch_window_ms: toml.batch_window_ms.unwrap_or(defaults.batch_window_ms),
+        max_file_bytes: toml.max_file_bytes.unwrap_or(defaults.max_file_bytes),
+        retention_days: toml.retention_days.unwrap_or(defaults.retention_days),
+        fsync: toml.fsync.unwrap_or(defaults.fsync),
+        secret_names: env_policy.secret_names.clone(),
+        ..defaults
     }
 }
 
@@ -743,6 +771,29 @@ mod tests {
             trust(&home, &repo);
             load_in(&home, &repo, &[]).unwrap_or_else(|e| panic!("{text}: {e}"));
         }
+    }
+
+    #[test]
+    fn the_audit_settings_are_resolved_with_their_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[audit]\nfsync = false\nretention_days = 7\n",
+        )
+        .unwrap();
+        let config = load_in(dir.path(), dir.path(), &[]).unwrap();
+        assert!(config.audit.enabled);
+        assert!(!config.audit.fsync);
+        assert_eq!(config.audit.retention_days, 7);
+        assert_eq!(
+            config.audit.batch_window_ms,
+            cadre_audit::AuditConfig::default().batch_window_ms
+        );
+        if std::env::var_os("CADRE_AUDIT_DIR").is_none() {
+            assert_eq!(config.audit_dir(), dir.path().join("audit"));
+        }
+        let config = load_in(dir.path(), dir.path(), &["audit.dir=\"/elsewhere\""]).unwrap();
+        assert_eq!(config.audit_dir(), PathBuf::from("/elsewhere"));
     }
 
     #[test]

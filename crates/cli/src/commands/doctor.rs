@@ -105,7 +105,7 @@ pub fn run(args: DoctorArgs, env: &CliEnv) -> anyhow::Result<u8> {
                 "approval_policy": config.approval,
                 "sandbox": support,
                 "audit_dir": config.audit_dir(),
-                "audit_enabled": config.audit.enabled.unwrap_or(true),
+                "audit_enabled": config.audit.enabled,
                 "sessions_dir": config.sessions_dir(),
                 "project": crate::commands::trust::ProjectReport::of(&config.project),
                 "config": toml_to_json(&config.to_masked_toml()),
@@ -212,7 +212,7 @@ pub fn run(args: DoctorArgs, env: &CliEnv) -> anyhow::Result<u8> {
             println!(
                 "  audit log:       {}{}",
                 config.audit_dir().display(),
-                if config.audit.enabled == Some(false) {
+                if !config.audit.enabled {
                     " (disabled)"
                 } else {
                     ""
