@@ -79,29 +79,28 @@ pub fn record_model_request(audit: &dyn AuditSink, base_url: &str, purpose: &str
     record_request(audit, base_url, purpose);
 }
 
+/// The host and port of a network URL; `None` for anything else (`file:` sources, say).
+fn network_target(url: &str) -> Option<(String, Option<u16>)> {
+    let url = url::Url::parse(url).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| {
+        (
+            url.host_str().unwrap_or_default().to_string(),
+            url.port_or_known_default(),
+        )
+    })
+}
+
 /// Records a request cadre makes to `url` (ignored unless it is a network URL).
 pub fn record_request(audit: &dyn AuditSink, url: &str, purpose: &str) {
-    if let Ok(url) = url::Url::parse(url)
-        && matches!(url.scheme(), "http" | "https")
-    {
-        audit.network_request(
-            url.host_str().unwrap_or_default(),
-            url.port_or_known_default(),
-            purpose,
-        );
+    if let Some((host, port)) = network_target(url) {
+        audit.network_request(&host, port, purpose);
     }
 }
 
 /// Records a request to `url` that cadre refused to make (ignored unless it is a network URL).
 pub fn record_refused_request(audit: &dyn AuditSink, url: &str, reason: &str) {
-    if let Ok(url) = url::Url::parse(url)
-        && matches!(url.scheme(), "http" | "https")
-    {
-        audit.network_refused(
-            url.host_str().unwrap_or_default(),
-            url.port_or_known_default(),
-            reason,
-        );
+    if let Some((host, port)) = network_target(url) {
+        audit.network_refused(&host, port, reason);
     }
 }
 
