@@ -59,6 +59,14 @@ enum Command {
     DeepResearch(commands::research::ResearchArgs),
     /// Let a project's own files (.cadre/config.toml, policy, agent roles) take effect, as
     /// they are now; list or revoke that trust.
+    ///
+    /// A project's .cadre/config.toml, .cadre/policy.toml and agent role files (.cadre/agents,
+    /// .claude/agents, .gemini/agents) can change what cadre may do, so they apply only once you
+    /// have trusted their exact content. `cadre trust` records the SHA-256 of each of them as
+    /// they are now; a file added or edited later is ignored again until you trust it anew. Read
+    /// the files first: a trusted project file may choose the security profile and the approval
+    /// mode. It can never move credentials (a provider's base_url, env_key, http_headers) or lift
+    /// a forbid rule.
     Trust(commands::trust::TrustArgs),
     /// Print shell completions.
     Completion(commands::completion::CompletionArgs),

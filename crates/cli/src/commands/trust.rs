@@ -9,14 +9,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
-#[command(
-    long_about = "A project's .cadre/config.toml, .cadre/policy.toml and agent role files \
-(.cadre/agents, .claude/agents, .gemini/agents) can change what cadre may do, so they apply only \
-once you have trusted their exact content. `cadre trust` records the SHA-256 of each of them as \
-they are now; a file added or edited later is ignored again until you trust it anew. Read the \
-files first: a trusted project file may choose the security profile and the approval mode. It \
-can never move credentials (a provider's base_url, env_key, http_headers) or lift a forbid rule."
-)]
 pub struct TrustArgs {
     /// The project (any directory inside it); default: the current directory.
     dir: Option<PathBuf>,
