@@ -46,6 +46,19 @@ fn alive(pid: i32) -> bool {
     }
 }
 
+/// `cadre ARGS` in the env's workspace, running in the background with its output discarded.
+fn spawn_cadre(env: &TestEnv, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("cadre"))
+        .args(args)
+        .env("CADRE_HOME", env.home())
+        .env_remove("CADRE_PROFILE")
+        .current_dir(env.work())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn transcripts(env: &TestEnv) -> Vec<PathBuf> {
     std::fs::read_dir(env.home().join("sessions"))
         .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
@@ -67,9 +80,10 @@ fn stop_mid_command(signal: i32) -> (std::process::ExitStatus, String, String) {
     ]);
     let env = TestEnv::new();
     env.configure(&server.base_url(), "chat", "");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cadre"))
-        // `-a never`: the redirections would otherwise need an approval no one can give.
-        .args([
+    // `-a never`: the redirections would otherwise need an approval no one can give.
+    let mut child = spawn_cadre(
+        &env,
+        &[
             "exec",
             "--json",
             "--profile",
@@ -77,14 +91,8 @@ fn stop_mid_command(signal: i32) -> (std::process::ExitStatus, String, String) {
             "-a",
             "never",
             "sleep a while",
-        ])
-        .env("CADRE_HOME", env.home())
-        .env_remove("CADRE_PROFILE")
-        .current_dir(env.work())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        ],
+    );
     let shell = read_pid(&env.work().join("shell.pid"));
     let sleep = read_pid(&env.work().join("sleep.pid"));
     assert!(alive(shell) && alive(sleep));
@@ -543,24 +551,22 @@ fn sigterm_stops_a_supervisor_run_and_its_agents_commands_the_same_way() {
             .to_string(),
     )
     .unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cadre"))
-        .args(["supervisor", "goal", "--plan"])
-        .arg(&plan)
-        .args([
+    let plan = plan.display().to_string();
+    let mut child = spawn_cadre(
+        &env,
+        &[
+            "supervisor",
+            "goal",
+            "--plan",
+            &plan,
             "--profile",
             "workspace-write",
             "-a",
             "never",
             "--format",
             "json",
-        ])
-        .env("CADRE_HOME", env.home())
-        .env_remove("CADRE_PROFILE")
-        .current_dir(env.work())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        ],
+    );
     let agent = read_pid(&env.work().join("agent.pid"));
     let sleep = read_pid(&env.work().join("sleep.pid"));
     assert!(alive(agent) && alive(sleep));
