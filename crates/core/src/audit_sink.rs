@@ -42,6 +42,18 @@ pub struct SessionInfo {
     pub config_files: Vec<PathBuf>,
 }
 
+/// Why a record that authorises an action is not on disk (so the action must not happen under
+/// a restricted profile).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AuditWriteError {
+    /// The log could not be opened when the work started; the reason says why.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Writing or flushing the record failed.
+    #[error(transparent)]
+    Failed(Arc<cadre_audit::AuditError>),
+}
+
 /// What the core records. The records that authorise an action return whether they were
 /// written; the rest are informational, and a sink that keeps no log ignores them.
 #[async_trait]
@@ -49,9 +61,13 @@ pub trait AuditSink: Send + Sync {
     /// A sink whose records carry this session's ids; records the session's start.
     async fn start_session(&self, info: &SessionInfo) -> Arc<dyn AuditSink>;
     /// Recorded durably (written and flushed) before the command may start.
-    async fn command_decided(&self, record: &CommandRecord) -> Result<(), String>;
+    async fn command_decided(&self, record: &CommandRecord) -> Result<(), AuditWriteError>;
     /// Recorded durably before any file is written.
-    async fn file_change(&self, call_id: &str, changes: &[FileChange]) -> Result<(), String>;
+    async fn file_change(
+        &self,
+        call_id: &str,
+        changes: &[FileChange],
+    ) -> Result<(), AuditWriteError>;
     async fn end_session(&self, _status: &str, _usage: TokenUsage) {}
     async fn command_finished(
         &self,
@@ -112,10 +128,10 @@ impl AuditSink for NoAudit {
     async fn start_session(&self, _: &SessionInfo) -> Arc<dyn AuditSink> {
         Arc::new(NoAudit)
     }
-    async fn command_decided(&self, _: &CommandRecord) -> Result<(), String> {
+    async fn command_decided(&self, _: &CommandRecord) -> Result<(), AuditWriteError> {
         Ok(())
     }
-    async fn file_change(&self, _: &str, _: &[FileChange]) -> Result<(), String> {
+    async fn file_change(&self, _: &str, _: &[FileChange]) -> Result<(), AuditWriteError> {
         Ok(())
     }
 }
@@ -133,11 +149,11 @@ impl AuditSink for BrokenAudit {
             reason: self.reason.clone(),
         })
     }
-    async fn command_decided(&self, _: &CommandRecord) -> Result<(), String> {
-        Err(self.reason.clone())
+    async fn command_decided(&self, _: &CommandRecord) -> Result<(), AuditWriteError> {
+        Err(AuditWriteError::Unavailable(self.reason.clone()))
     }
-    async fn file_change(&self, _: &str, _: &[FileChange]) -> Result<(), String> {
-        Err(self.reason.clone())
+    async fn file_change(&self, _: &str, _: &[FileChange]) -> Result<(), AuditWriteError> {
+        Err(AuditWriteError::Unavailable(self.reason.clone()))
     }
 }
 
@@ -226,7 +242,7 @@ impl AuditSink for AuditLogSink {
             }));
     }
 
-    async fn command_decided(&self, record: &CommandRecord) -> Result<(), String> {
+    async fn command_decided(&self, record: &CommandRecord) -> Result<(), AuditWriteError> {
         let (argv, script) = match record.argv.as_slice() {
             [shell, flag, script] if shell == "bash" && flag == "-c" => {
                 (None, Some(script.clone()))
@@ -260,7 +276,7 @@ impl AuditSink for AuditLogSink {
         self.log
             .record_durable(event)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| AuditWriteError::Failed(Arc::new(e)))
     }
 
     async fn command_finished(
@@ -281,7 +297,11 @@ impl AuditSink for AuditLogSink {
         }));
     }
 
-    async fn file_change(&self, _call_id: &str, changes: &[FileChange]) -> Result<(), String> {
+    async fn file_change(
+        &self,
+        _call_id: &str,
+        changes: &[FileChange],
+    ) -> Result<(), AuditWriteError> {
         let Some((last, rest)) = changes.split_last() else {
             return Ok(());
         };
@@ -317,7 +337,7 @@ impl AuditSink for AuditLogSink {
         self.log
             .record_durable(event(last))
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| AuditWriteError::Failed(Arc::new(e)))
     }
 
     fn network_request(&self, host: &str, port: Option<u16>, purpose: &str) {
