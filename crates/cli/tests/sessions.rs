@@ -59,6 +59,27 @@ fn spawn_cadre(env: &TestEnv, args: &[&str]) -> std::process::Child {
         .unwrap()
 }
 
+/// Once the command's shell (its pid in `shell_pid_file`) and its background `sleep`
+/// (`sleep.pid`) run, sends `signal` to cadre; returns cadre's exit status after checking that
+/// neither process outlives it.
+fn signal_mid_command(
+    env: &TestEnv,
+    child: &mut std::process::Child,
+    shell_pid_file: &str,
+    signal: i32,
+) -> std::process::ExitStatus {
+    let shell = read_pid(&env.work().join(shell_pid_file));
+    let sleep = read_pid(&env.work().join("sleep.pid"));
+    assert!(alive(shell) && alive(sleep));
+    // SAFETY: signalling a child we spawned.
+    unsafe { libc::kill(child.id() as i32, signal) };
+    let status = child.wait().unwrap();
+    wait_for("the command's processes to end", || {
+        !alive(shell) && !alive(sleep)
+    });
+    status
+}
+
 fn transcripts(env: &TestEnv) -> Vec<PathBuf> {
     std::fs::read_dir(env.home().join("sessions"))
         .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
@@ -93,15 +114,7 @@ fn stop_mid_command(signal: i32) -> (std::process::ExitStatus, String, String) {
             "sleep a while",
         ],
     );
-    let shell = read_pid(&env.work().join("shell.pid"));
-    let sleep = read_pid(&env.work().join("sleep.pid"));
-    assert!(alive(shell) && alive(sleep));
-    // SAFETY: signalling a child we spawned.
-    unsafe { libc::kill(child.id() as i32, signal) };
-    let status = child.wait().unwrap();
-    wait_for("the command's processes to end", || {
-        !alive(shell) && !alive(sleep)
-    });
+    let status = signal_mid_command(&env, &mut child, "shell.pid", signal);
     assert!(!env.work().join("finished").exists());
 
     let out = env
@@ -567,14 +580,6 @@ fn sigterm_stops_a_supervisor_run_and_its_agents_commands_the_same_way() {
             "json",
         ],
     );
-    let agent = read_pid(&env.work().join("agent.pid"));
-    let sleep = read_pid(&env.work().join("sleep.pid"));
-    assert!(alive(agent) && alive(sleep));
-    // SAFETY: signalling a child we spawned.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let status = child.wait().unwrap();
+    let status = signal_mid_command(&env, &mut child, "agent.pid", libc::SIGTERM);
     assert_eq!(status.code(), Some(143), "{status:?}");
-    wait_for("the agent's processes to end", || {
-        !alive(agent) && !alive(sleep)
-    });
 }
